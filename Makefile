@@ -1,0 +1,22 @@
+# make app   set up .venv (first time) and start the studio
+# make test  set up .venv (first time) and run the tests
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+
+.PHONY: app test bench
+app: $(VENV)/.installed
+	$(PY) -m streamlit run streamlit_app.py
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench_step.py
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-offline.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-offline.txt
+	touch $@

@@ -1,0 +1,79 @@
+"""Rebuild the sample images in assets/ (run from the repo root: python assets/make_samples.py).
+
+Photos and two textures are scikit-image's bundled public-domain / CC0 images, resized to at most
+512 px; two paintings are rendered here from a fixed seed. Provenance: assets/SOURCES.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+from skimage import data
+
+HERE = Path(__file__).parent
+SIZE = 512
+
+
+def save(image: Image.Image, path: Path) -> None:
+    image = image.convert("RGB")
+    image.thumbnail((SIZE, SIZE), Image.Resampling.LANCZOS)
+    image.save(path, quality=90, optimize=True)
+    print(path.relative_to(HERE.parent), image.size)
+
+
+def swirls(seed: int = 7) -> Image.Image:
+    """Short curved brush strokes following a swirling flow field, in night-sky blues and yellows."""
+    rng = np.random.default_rng(seed)
+    canvas = Image.new("RGB", (SIZE, SIZE), (20, 40, 90))
+    draw = ImageDraw.Draw(canvas)
+    palette = np.array([(28, 56, 120), (40, 90, 160), (90, 140, 200), (235, 205, 80), (250, 235, 150), (16, 30, 70)])
+    centres = rng.uniform(0, SIZE, (6, 2))
+    for _ in range(5000):
+        x, y = rng.uniform(0, SIZE, 2)
+        colour = tuple(int(c) for c in np.clip(palette[rng.integers(len(palette))] + rng.normal(0, 12, 3), 0, 255))
+        points = [(x, y)]
+        for _ in range(12):
+            angle = sum(np.arctan2(y - cy, x - cx) + np.pi / 2 for cx, cy in centres[:2]) / 2
+            angle += 0.8 * np.sin(x / 53.0) * np.cos(y / 41.0)
+            x, y = x + 4 * np.cos(angle), y + 4 * np.sin(angle)
+            points.append((x, y))
+        draw.line(points, fill=colour, width=int(rng.integers(3, 7)), joint="curve")
+    return canvas.filter(ImageFilter.SMOOTH)
+
+
+def mosaic(seed: int = 3, cells: int = 260) -> Image.Image:
+    """Stained glass: Voronoi cells in saturated colours with dark leading between them."""
+    rng = np.random.default_rng(seed)
+    sites = rng.uniform(0, SIZE, (cells, 2))
+    palette = np.array([(200, 30, 40), (240, 170, 30), (30, 110, 190), (40, 150, 80), (130, 40, 150), (240, 230, 200)])
+    colours = np.clip(palette[rng.integers(len(palette), size=cells)] + rng.normal(0, 18, (cells, 3)), 0, 255)
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE]
+    pixels = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+    nearest = np.empty(len(pixels), dtype=np.int64)
+    for start in range(0, len(pixels), 32768):
+        chunk = pixels[start : start + 32768]
+        nearest[start : start + 32768] = ((chunk[:, None, :] - sites[None]) ** 2).sum(-1).argmin(1)
+    labels = nearest.reshape(SIZE, SIZE)
+    image = colours[labels]
+    edges = np.zeros((SIZE, SIZE), bool)
+    edges[:-1] |= labels[:-1] != labels[1:]
+    edges[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    edges = np.asarray(Image.fromarray(edges.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(5))) > 0
+    image[edges] = (25, 20, 20)
+    return Image.fromarray(image.astype(np.uint8))
+
+
+def main() -> None:
+    photos = {"astronaut": data.astronaut(), "cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket()}
+    for name, array in photos.items():
+        save(Image.fromarray(array), HERE / "content" / f"{name}.jpg")
+    save(Image.fromarray(data.immunohistochemistry()), HERE / "styles" / "stained_tissue.jpg")
+    save(Image.fromarray(data.hubble_deep_field()), HERE / "styles" / "deep_field.jpg")
+    save(swirls(), HERE / "styles" / "swirls.jpg")
+    save(mosaic(), HERE / "styles" / "mosaic.jpg")
+
+
+if __name__ == "__main__":
+    main()

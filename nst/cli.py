@@ -1,0 +1,152 @@
+"""Command line: python -m nst CONTENT STYLE [STYLE ...] -o OUT.png [options]."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .engine import Finished, Notice, Step, stylise
+from .errors import NSTError
+from .images import save_image
+from .report import save_plot, write_csv
+from .settings import INITS, OPTIMIZERS, WEIGHT_SOURCES, Settings
+
+EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    h = Settings.help
+    d = Settings()
+    p = argparse.ArgumentParser(
+        prog="python -m nst",
+        description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.).",
+    )
+    p.add_argument("content", help="the photo (PNG, JPEG, WebP, BMP, GIF, TIFF)")
+    p.add_argument("style", nargs="+", help="the painting(s); several are blended")
+    p.add_argument("-o", "--output", required=True, help="where to write the result (.png or .jpg)")
+    p.add_argument("--size", type=int, default=d.size, help=h("size") + " (default %(default)s)")
+    p.add_argument("--steps", type=int, default=d.steps, help=h("steps") + " (default %(default)s)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help=h("optimizer"))
+    p.add_argument("--lr", type=float, default=None, help=h("learning_rate"))
+    p.add_argument("--content-weight", type=float, default=d.content_weight, help=h("content_weight") + " (%(default)g)")
+    p.add_argument("--style-weight", type=float, default=d.style_weight, help=h("style_weight") + " (%(default)g)")
+    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=h("tv_weight") + " (%(default)g)")
+    p.add_argument("--content-layers", type=_names, default=d.content_layers, help="comma-separated; " + h("content_layers"))
+    p.add_argument("--style-layers", type=_names, default=d.style_layers, help="comma-separated; " + h("style_layers"))
+    p.add_argument("--style-layer-weights", type=_numbers, default=None, help="comma-separated; " + h("style_layer_weights"))
+    p.add_argument("--style-blend", type=_numbers, default=None, help="comma-separated; " + h("style_blend"))
+    p.add_argument("--style-scale", type=float, default=d.style_scale, help=h("style_scale"))
+    p.add_argument("--init", choices=INITS, default=d.init, help=h("init"))
+    p.add_argument("--seed", type=int, default=d.seed, help=h("seed"))
+    p.add_argument("--weights", choices=WEIGHT_SOURCES, default=d.weights, help=h("weights"))
+    p.add_argument("--weights-file", default=None, help=h("weights_file"))
+    p.add_argument("--outputs", type=int, default=1, help="also save N-1 snapshots at evenly spaced steps (OUT-stepK.png)")
+    p.add_argument("--log", metavar="CSV", help="write the loss history as CSV")
+    p.add_argument("--plot", metavar="PNG", help="plot content, style and total loss (log scale)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings(
+            size=args.size, steps=args.steps, optimizer=args.optimizer, learning_rate=args.lr,
+            content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+            content_layers=args.content_layers, style_layers=args.style_layers,
+            style_layer_weights=args.style_layer_weights, style_blend=args.style_blend,
+            style_scale=args.style_scale, init=args.init, seed=args.seed, weights=args.weights,
+            weights_file=args.weights_file, outputs=args.outputs,
+        )
+        _check_writable(args.output, args.log, args.plot)
+        return _run(args, settings)
+    except NSTError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    stop = {"requested": False}
+    signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
+    progress = _Progress(settings.steps, quiet=args.quiet)
+    styles = args.style if len(args.style) > 1 else args.style[0]
+    events = stylise(args.content, styles, settings, should_stop=lambda: stop["requested"], on_download=progress.download)
+    for event in events:
+        if isinstance(event, Notice):
+            progress.notice(event.text)
+        elif isinstance(event, Step):
+            progress.step(event)
+        elif isinstance(event, Finished):
+            progress.done(event.message)
+            _write_outputs(args, event)
+            if event.reason == "diverged":
+                return EXIT_DIVERGED
+            return EXIT_CANCELLED if event.reason == "cancelled" else EXIT_OK
+    raise AssertionError("the engine always ends with a Finished event")
+
+
+def _write_outputs(args: argparse.Namespace, result: Finished) -> None:
+    output = Path(args.output)
+    save_image(result.image, output)
+    for step, image in result.snapshots[:-1]:
+        save_image(image, output.with_name(f"{output.stem}-step{step}{output.suffix}"))
+    if args.log:
+        write_csv(result.history, args.log)
+    if args.plot:
+        save_plot(result.history, args.plot, title=f"{Path(args.content).name}: {result.message}")
+    if not args.quiet:
+        print(f"wrote {output}", file=sys.stderr)
+
+
+def _check_writable(*paths: str | None) -> None:
+    for path in filter(None, paths):
+        folder = Path(path).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise NSTError(f"Cannot write {path}: the folder {folder} does not exist.")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+class _Progress:
+    """A one-line progress bar with live losses on stderr (plain lines when not a terminal)."""
+
+    def __init__(self, steps: int, quiet: bool):
+        self.steps, self.quiet = steps, quiet
+        self.tty = sys.stderr.isatty()
+        self.every = 1 if self.tty else max(1, steps // 10)
+
+    def download(self, done: int, total: int) -> None:
+        if not self.quiet:
+            size = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+            print(f"\rdownloading VGG19 ImageNet weights (first use only): {size}", end="", file=sys.stderr)
+
+    def notice(self, text: str) -> None:
+        print(f"warning: {text}", file=sys.stderr)
+
+    def step(self, event: Step) -> None:
+        if self.quiet or (event.step % self.every and event.step != event.steps):
+            return
+        filled = round(30 * event.step / event.steps)
+        losses = event.losses
+        line = (
+            f"[{'#' * filled}{'.' * (30 - filled)}] {event.step}/{event.steps} "
+            f"total {losses.total:.3e} content {losses.content:.3e} style {losses.style:.3e} "
+            f"tv {losses.tv:.3e} {event.elapsed:.1f}s"
+        )
+        print("\r" + line if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def done(self, message: str) -> None:
+        if not self.quiet:
+            print(("\n" if self.tty else "") + message, file=sys.stderr)

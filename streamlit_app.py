@@ -1,0 +1,59 @@
+"""NST Studio: repaint a photo in the style of a painting, and watch it happen.
+
+This file only lays out the page; the widgets live in studio/ and the work in nst/.
+Run it with: streamlit run streamlit_app.py
+"""
+
+import streamlit as st
+
+from nst import NSTError
+from studio import controls, runs
+from studio.gallery import gallery, result_stage
+from studio.inputs import image_input
+
+st.set_page_config(page_title="NST Studio", page_icon="🎨", layout="wide")
+st.markdown(
+    "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>", unsafe_allow_html=True
+)
+
+controls.init_state()
+settings, problem = controls.sidebar()
+finished = st.session_state.setdefault("runs", [])
+
+st.markdown("#### :material/palette: NST Studio — repaint a photo in the style of a painting")
+inputs_col, stage_col = st.columns([1, 2.7], gap="medium")
+with inputs_col:
+    content = image_input("content", "Content photo")
+    style = image_input("styles", "Style painting")
+
+with stage_col:
+    if problem:
+        st.error(problem)
+    ready = settings is not None and content is not None and style is not None
+    button_col, summary_col = st.columns([1, 4], vertical_alignment="center")
+    if settings is not None:
+        summary_col.caption(
+            f"{settings.size} px · {settings.steps} iterations · {settings.optimizer.upper()} · "
+            f"style weight {settings.style_weight:g} · {controls.source_label(settings)}"
+        )
+    if button_col.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
+                         disabled=runs.running() or not ready, help="Start a run with the settings in the sidebar."):
+        try:
+            runs.start(content, style, settings)
+        except NSTError as exc:
+            st.error(str(exc))
+    error = st.session_state.pop("last_error", None)
+    if error:
+        st.error(error)
+    if runs.running():
+        runs.live_stage()
+    elif finished:
+        result_stage(finished[-1])
+    else:
+        st.info(
+            "Pick a photo and a painting on the left (samples or your own), tune the sidebar if you like, "
+            "then press **Stylise**. The image repaints itself here while the loss curves fall."
+        )
+
+if finished:
+    gallery(finished)

@@ -1,0 +1,114 @@
+"""The sidebar: every run setting, grouped, with help texts from `nst.Settings`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nst import NSTError, Settings
+from nst.settings import DEFAULT_STYLE_LAYERS, WEIGHTS_FILE_ENV
+
+VGG19_LAYERS = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for i in range(1, n + 1)]
+WEIGHT_SOURCES = {"ImageNet VGG19": "imagenet", "Offline VGG16": "offline", "Local file": "file"}
+
+
+def log_options(low: int, high: int) -> list[float]:
+    """1-2-3-5 steps per decade from 10**low to 5 * 10**high."""
+    return [float(f"{m}e{e}") for e in range(low, high + 1) for m in (1, 2, 3, 5)]
+
+
+WEIGHT_OPTIONS = log_options(-5, 6)
+LR_OPTIONS = log_options(-5, -1)
+PRESETS = {
+    "gentle": {"content_weight": 1e4, "style_weight": 2e-3, "tv_weight": 30.0},
+    "balanced": {"content_weight": 1e4, "style_weight": 1e-2, "tv_weight": 30.0},  # the TF tutorial
+    "bold": {"content_weight": 1e4, "style_weight": 5e-2, "tv_weight": 10.0},
+}
+DEFAULTS = {
+    "preset": "balanced",
+    **PRESETS["balanced"],
+    "learning_rate": 0.02,
+    "steps": 100,
+    "optimizer": "adam",
+    "init": "content",
+    "size": 256,
+    "outputs": 4,
+    "preview_every": 5,
+    "seed": 0,
+    "content_layer": "block5_conv2",
+    "style_layers": list(DEFAULT_STYLE_LAYERS),
+    "weights_source": "ImageNet VGG19",
+    "weights_file": "",
+}
+
+
+def source_label(settings: Settings) -> str:
+    return {v: k for k, v in WEIGHT_SOURCES.items()}.get(settings.weights, settings.weights)
+
+
+def init_state() -> None:
+    for key, value in DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+
+
+def apply_preset() -> None:
+    preset = st.session_state.get("preset")
+    if preset in PRESETS:
+        st.session_state.update(PRESETS[preset])
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def sidebar() -> tuple[Settings | None, str | None]:
+    """Draw the controls; return the settings they describe, or a message saying what is wrong."""
+    h = Settings.help
+    with st.sidebar:
+        st.header("Settings")
+        st.segmented_control(
+            "Preset", list(PRESETS), key="preset", on_change=apply_preset,
+            help="Set the three weights at once: gentle keeps more of the photo, bold paints more.",
+        )
+        st.subheader("Content vs style")
+        st.select_slider("Content weight", WEIGHT_OPTIONS, key="content_weight", format_func=_fmt, help=h("content_weight"))
+        st.select_slider("Style weight", WEIGHT_OPTIONS, key="style_weight", format_func=_fmt, help=h("style_weight"))
+        st.select_slider("Smoothness (TV weight)", WEIGHT_OPTIONS, key="tv_weight", format_func=_fmt, help=h("tv_weight"))
+
+        st.subheader("Optimisation")
+        st.slider("Iterations", 10, 1000, step=10, key="steps", help=h("steps"))
+        st.select_slider("Learning rate", LR_OPTIONS, key="learning_rate", format_func=_fmt, help=h("learning_rate"))
+        st.radio("Optimiser", ["adam", "sgd"], key="optimizer", horizontal=True, format_func=str.upper,
+                 help=h("optimizer") + " SGD needs a far smaller rate, about 1e-4.")
+        st.radio("Start from", ["content", "style", "noise"], key="init", horizontal=True, help=h("init"))
+
+        st.subheader("Output")
+        st.slider("Size (longer side, px)", 128, 1024, step=32, key="size", help=h("size") + " Larger is slower.")
+        st.slider("Outputs per run", 1, 10, key="outputs", help=h("outputs"))
+
+        with st.expander("Advanced"):
+            st.number_input("Seed", 0, 2**31 - 1, key="seed", help=h("seed"))
+            st.slider("Refresh the image every N steps", 1, 50, key="preview_every", help=h("preview_every"))
+            st.selectbox("Content layer", VGG19_LAYERS, key="content_layer", help=h("content_layers"))
+            st.multiselect("Style layers", VGG19_LAYERS, key="style_layers", help=h("style_layers"))
+            layer_weights = [
+                st.number_input(f"weight of {name}", 0.0, 100.0, 1.0, 0.1, key=f"w_{name}")
+                for name in st.session_state["style_layers"]
+            ]
+            st.radio("Network weights", list(WEIGHT_SOURCES), key="weights_source", help=h("weights"))
+            if st.session_state["weights_source"] == "Local file":
+                st.text_input("Weights file path", key="weights_file", placeholder=f"or set ${WEIGHTS_FILE_ENV}",
+                              help=h("weights_file"))
+
+    s = st.session_state
+    try:
+        settings = Settings(
+            size=s["size"], steps=s["steps"], optimizer=s["optimizer"], learning_rate=s["learning_rate"],
+            content_weight=s["content_weight"], style_weight=s["style_weight"], tv_weight=s["tv_weight"],
+            content_layers=(s["content_layer"],), style_layers=tuple(s["style_layers"]),
+            style_layer_weights=tuple(layer_weights) if layer_weights else None,
+            init=s["init"], seed=int(s["seed"]), weights=WEIGHT_SOURCES[s["weights_source"]],
+            weights_file=s["weights_file"] or None, preview_every=s["preview_every"], outputs=s["outputs"],
+        )
+    except NSTError as exc:
+        return None, str(exc)
+    return settings, None

@@ -1,0 +1,160 @@
+"""Starting a run, watching it live, and keeping finished runs for the gallery."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from nst import Backbone, Settings, load_backbone, load_image
+from nst.backbone import imagenet_weights_cached
+from nst.images import encode_png
+from nst.jobs import Job, JobStatus
+from nst.losses import Losses
+from nst.report import csv_text, plot_png
+
+from .inputs import Picked, show_fitted
+
+MAX_RUNS = 12  # per session, to bound memory on small servers
+STAGE_HEIGHT = 440
+
+
+@dataclass
+class RunRecord:
+    """A finished run as the gallery shows it (PNGs encoded once)."""
+
+    number: int
+    title: str
+    settings: Settings
+    reason: str
+    message: str
+    elapsed: float
+    image: np.ndarray
+    content: np.ndarray
+    snapshots: list[tuple[int, bytes]]
+    history: list[Losses]
+    notices: list[str]
+
+    @property
+    def settings_json(self) -> str:
+        return json.dumps({"run": self.number, "title": self.title, **self.settings.to_dict()}, indent=2)
+
+    @cached_property
+    def csv(self) -> str:
+        return csv_text(self.history)
+
+    @cached_property
+    def curves_png(self) -> bytes:
+        return plot_png(self.history, title=self.title)
+
+
+@st.cache_resource(show_spinner=False)
+def _backbone(source: str, weights_file: str | None, _on_download=None) -> Backbone:
+    return load_backbone(source, weights_file, _on_download)
+
+
+def get_backbone(settings: Settings) -> Backbone:
+    """The network for these settings, built once per process; reports a first-time download."""
+    if settings.weights == "imagenet" and not imagenet_weights_cached():
+        bar = st.progress(0.0, text="Downloading the VGG19 ImageNet weights (about 80 MB, first time only)…")
+
+        def on_download(done: int, total: int) -> None:
+            fraction = min(done / total, 1.0) if total else 0.0
+            bar.progress(fraction, text=f"Downloading the VGG19 ImageNet weights: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+
+        try:
+            return _backbone(settings.weights, settings.resolved_weights_file, on_download)
+        finally:
+            bar.empty()
+    with st.spinner("Loading the network…"):
+        return _backbone(settings.weights, settings.resolved_weights_file)
+
+
+def start(content: Picked, style: Picked, settings: Settings) -> None:
+    backbone = get_backbone(settings)
+    st.session_state.job = Job(content.source, style.source, settings, backbone).start()
+    st.session_state.job_meta = {"title": f"{content.name} × {style.name}", "content": content}
+
+
+def running() -> bool:
+    return st.session_state.get("job") is not None
+
+
+def loss_chart(history: list[Losses], height: int = 280) -> alt.Chart:
+    """Content, style and total loss against step, log scale."""
+    frame = pd.DataFrame(
+        {"step": range(1, len(history) + 1), **{k: [getattr(h, k) for h in history] for k in ("total", "content", "style")}}
+    ).melt("step", var_name="loss", value_name="value")
+    frame = frame[frame["value"] > 0]  # a log axis cannot show the content term's exact zero at step 1
+    return (
+        alt.Chart(frame)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("step:Q", title="step", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("value:Q", scale=alt.Scale(type="log"), title="loss (log scale)", axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "loss:N", sort=["total", "content", "style"],
+                scale=alt.Scale(domain=["total", "content", "style"], range=["#222222", "#1f77b4", "#ff7f0e"]),
+                legend=alt.Legend(orient="top", title=None),
+            ),
+        )
+        .properties(height=height)
+    )
+
+
+def _finish(job: Job, status: JobStatus) -> None:
+    meta = st.session_state.pop("job_meta")
+    st.session_state.job = None
+    if status.error:
+        st.session_state.last_error = status.error
+        return
+    result = status.result
+    runs: list[RunRecord] = st.session_state.setdefault("runs", [])
+    number = (runs[-1].number + 1) if runs else 1
+    content = load_image(meta["content"].source, job.settings.size)
+    runs.append(
+        RunRecord(
+            number, meta["title"], job.settings, result.reason, result.message, result.elapsed, result.image,
+            content, [(step, encode_png(image)) for step, image in result.snapshots], result.history,
+            status.notices,
+        )
+    )
+    del runs[:-MAX_RUNS]
+
+
+def _status_line(status: JobStatus) -> str:
+    if status.queued:
+        return "Waiting for another run on this server to finish…"
+    if status.step == 0:
+        return "Preparing: loading images and computing the style targets…"
+    eta = f", about {status.eta:.0f} s left" if status.eta is not None else ""
+    return f"Step {status.step} of {status.steps} · {status.elapsed:.1f} s{eta}"
+
+
+@st.fragment(run_every=0.5)
+def live_stage() -> None:
+    """The run in progress: progress bar, evolving image, live loss curves, Stop."""
+    job: Job | None = st.session_state.get("job")
+    if job is None:
+        return
+    status = job.status()
+    if status.done:
+        _finish(job, status)
+        st.rerun()
+    image_col, side_col = st.columns([1.3, 1])
+    with image_col:
+        st.progress(status.step / status.steps, text=_status_line(status))
+        preview = status.preview if status.preview is not None else st.session_state.job_meta["content"].preview
+        show_fitted(preview, STAGE_HEIGHT)
+    with side_col:
+        st.button("Stop", icon=":material/stop_circle:", on_click=job.stop, type="primary", key="stop",
+                  help="Stop after the current step and keep the image so far.")
+        for notice in status.notices:
+            st.warning(notice)
+        if status.history:
+            st.altair_chart(loss_chart(status.history), width="stretch")

@@ -1,0 +1,79 @@
+"""Engine mechanics with random weights on a 64 px pair (fast; says nothing about quality)."""
+
+import numpy as np
+import pytest
+
+from nst import Finished, NSTError, Settings, Step, stylise
+
+# TV has its own unit test; here its L1 gradient would swamp the random network's small style term
+FAST = Settings(size=64, steps=30, weights="random", learning_rate=0.05, tv_weight=0.0)
+
+
+def _run(pair, settings=FAST, **kwargs):
+    events = list(stylise(*pair, settings, **kwargs))
+    return [e for e in events if isinstance(e, Step)], events[-1]
+
+
+def test_events_stream_every_step_then_finish(tiny_pair):
+    steps, finished = _run(tiny_pair, FAST.replace(preview_every=10, outputs=3))
+    assert [s.step for s in steps] == list(range(1, 31))
+    assert all(s.steps == 30 for s in steps)
+    assert all(b.elapsed >= a.elapsed for a, b in zip(steps, steps[1:]))
+    assert [s.step for s in steps if s.preview is not None] == [10, 20, 30]
+    assert isinstance(finished, Finished) and finished.reason == "completed" and finished.steps_done == 30
+    assert [step for step, _ in finished.snapshots] == [10, 20, 30]
+    np.testing.assert_array_equal(finished.snapshots[-1][1], finished.image)
+    assert finished.image.shape == (64, 64, 3) and 0 <= finished.image.min() and finished.image.max() <= 1
+
+
+def test_loss_falls(tiny_pair):
+    _, finished = _run(tiny_pair, FAST.replace(init="noise"))
+    first, last = finished.history[0], finished.history[-1]
+    assert last.total < 0.7 * first.total  # a random network's style term barely moves: content carries it
+    assert last.content < 0.5 * first.content and last.style < first.style
+
+
+def test_cancel_stops_between_steps_and_keeps_the_image(tiny_pair):
+    seen = []
+    events = stylise(*tiny_pair, FAST, should_stop=lambda: len(seen) >= 3)
+    for event in events:
+        if isinstance(event, Step):
+            seen.append(event)
+    assert len(seen) == 3
+    assert event.reason == "cancelled" and event.steps_done == 3
+    assert not np.allclose(event.image, tiny_pair[0], atol=1e-3)  # three steps of progress are kept
+
+
+def test_nan_from_an_absurd_learning_rate_stops_with_the_last_finite_image(tiny_pair):
+    settings = FAST.replace(optimizer="sgd", learning_rate=1e37, tv_weight=30.0, preview_every=1)
+    steps, finished = _run(tiny_pair, settings)
+    assert finished.reason == "diverged" and "Lower the learning rate" in finished.message
+    assert np.isfinite(finished.image).all()
+    np.testing.assert_array_equal(finished.image, steps[-1].preview)  # the last image a step reported
+    assert finished.steps_done == len(steps) < settings.steps
+
+
+@pytest.mark.parametrize("init", ["style", "noise"])
+def test_initialisation_is_seeded(tiny_pair, init):
+    settings = FAST.replace(steps=1, init=init, learning_rate=1e-6, seed=3)
+    a, b = _run(tiny_pair, settings)[1].image, _run(tiny_pair, settings)[1].image
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert np.abs(a - tiny_pair[0]).mean() > 0.1  # not the content
+
+
+def test_sgd_optimiser_also_lowers_the_loss(tiny_pair):
+    _, finished = _run(tiny_pair, FAST.replace(optimizer="sgd", learning_rate=None))
+    assert finished.history[-1].total < finished.history[0].total
+
+
+def test_several_styles_blend(tiny_pair):
+    content, style = tiny_pair
+    _, finished = _run((content, [style, style[::-1]]), FAST.replace(steps=3, style_blend=(1.0, 3.0)))
+    assert finished.reason == "completed"
+    with pytest.raises(NSTError, match="style_blend has 1 weights for 2"):
+        _run((content, [style, style]), FAST.replace(style_blend=(1.0,)))
+
+
+def test_unknown_layer_is_a_clear_error(tiny_pair):
+    with pytest.raises(NSTError, match="Unknown layer.*block9_conv1.*Available"):
+        _run(tiny_pair, FAST.replace(style_layers=("block9_conv1",)))
