@@ -74,7 +74,7 @@ def image_input(kind: str, label: str) -> Picked | None:
     key = f"{kind}_sample"
     pick_col, browse_col = st.columns([3, 2], vertical_alignment="bottom")
     name = pick_col.selectbox(f"{label} sample", list(options), key=key, label_visibility="collapsed")
-    with browse_col.popover("", icon=":material/photo_library:", help="Browse the samples"):
+    with browse_col.popover("All", icon=":material/photo_library:", help="Browse the samples"):
         columns = st.columns(2)
         for index, (sample, path) in enumerate(options.items()):
             with columns[index % 2]:

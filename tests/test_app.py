@@ -1,0 +1,84 @@
+"""The Streamlit page, driven by streamlit.testing (no browser)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nst.jobs import wait_for
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _stylise_button(at: AppTest):
+    return next(b for b in at.button if b.label == "Stylise")
+
+
+def _run_to_completion(at: AppTest) -> None:
+    _stylise_button(at).click().run()
+    assert not at.exception
+    job = at.session_state["job"]
+    assert job is not None, [e.value for e in at.error]
+    wait_for(job, timeout=300)
+    at.run()  # the live stage sees the finished job and moves it to the gallery
+    assert not at.exception
+
+
+def test_page_renders_with_samples_selected(app):
+    assert any("NST Studio" in m.value for m in app.markdown)
+    assert app.selectbox(key="content_sample").value == "cat"
+    assert app.selectbox(key="styles_sample").value == "swirls"
+    assert not _stylise_button(app).disabled
+    assert not app.error
+    assert len(app.image) >= 2  # both inputs are shown
+
+
+def test_presets_change_the_weight_sliders(app):
+    app.segmented_control(key="preset").set_value("bold").run()
+    assert app.select_slider(key="style_weight").value == 5e-2
+    assert app.select_slider(key="tv_weight").value == 10.0
+    app.segmented_control(key="preset").set_value("gentle").run()
+    assert app.select_slider(key="style_weight").value == 2e-3
+    assert app.select_slider(key="tv_weight").value == 30.0
+
+
+def test_stylise_with_samples_gives_outputs_and_downloads(app):
+    app.slider(key="size").set_value(128)
+    app.slider(key="steps").set_value(10)
+    app.slider(key="outputs").set_value(2)
+    app.radio(key="weights_source").set_value("Offline VGG16").run()
+    _run_to_completion(app)
+    runs = app.session_state["runs"]
+    assert len(runs) == 1 and runs[0].reason == "completed" and len(runs[0].snapshots) == 2
+    labels = [d.label for d in app.get("download_button")]
+    assert "Download result (PNG)" in labels and labels.count("PNG") == 2
+    assert {"Settings (JSON)", "Loss curves (PNG)", "Losses (CSV)"} <= set(labels)
+    assert any("Run 1: cat × swirls" in m.value for m in app.markdown)
+
+    # colour sliders change the shown result without a new run
+    app.slider(key="adj_saturation").set_value(0.0).run()
+    assert not app.exception and len(app.session_state["runs"]) == 1
+
+
+def test_bad_upload_shows_the_engine_message(app):
+    app.segmented_control(key="content_mode").set_value("Upload").run()
+    app.file_uploader(key="content_upload").set_value(("photo.png", b"definitely not a png", "image/png")).run()
+    assert not app.exception
+    errors = [e.value for e in app.error]
+    assert any("photo.png" in e and "not an image" in e for e in errors), errors
+    assert _stylise_button(app).disabled
+
+
+def test_invalid_settings_show_an_error_not_a_traceback(app):
+    app.multiselect(key="style_layers").set_value([]).run()
+    assert not app.exception
+    assert any("style_layers" in e.value for e in app.error)
+    assert _stylise_button(app).disabled

@@ -1,0 +1,107 @@
+"""End to end in a real browser: streamlit run + headless Chromium driven by Playwright.
+
+Needs Debian's chromium (.ci/run installs it). Without it the test is skipped, except in CI
+(CI=true), where a missing browser is a failure. Screenshots go to test-artifacts/.
+"""
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run should have installed it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("streamlit did not start")
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_upload_stylise_download_in_chromium(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    content, style = ROOT / "assets/content/coffee.jpg", ROOT / "assets/styles/mosaic.jpg"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+        page.goto(server)
+        page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
+
+        # a short run on the offline network, set through the sidebar
+        page.get_by_text("Advanced").click()
+        page.get_by_text("Offline VGG16").click()
+        for label, key in (("Iterations", "Home"), ("Size (longer side, px)", "Home")):
+            page.get_by_role("slider", name=label).press(key)  # the minimum: 10 iterations, 128 px
+
+        # upload both images through the file inputs
+        for index, path in enumerate((content, style)):
+            page.get_by_role("radio", name="Upload").nth(index).click()
+            page.locator("input[type=file]").nth(index).wait_for(state="attached", timeout=30_000)
+            page.locator("input[type=file]").nth(index).set_input_files(str(path))
+        page.get_by_text(content.name).wait_for(timeout=30_000)
+        page.get_by_text(style.name).wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "browser-1-inputs.png"))
+
+        page.get_by_role("button", name="Stylise").click()
+        page.mouse.move(5, 5)  # no tooltip over the screenshots
+        page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "browser-2-running.png"))
+
+        download_button = page.get_by_role("button", name="Download result (PNG)")
+        download_button.wait_for(timeout=300_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "browser-3-result.png"))
+        with page.expect_download() as download:
+            download_button.click()
+        saved = tmp_path / "result.png"
+        download.value.save_as(saved)
+        browser.close()
+
+    image = Image.open(io.BytesIO(saved.read_bytes()))
+    assert image.format == "PNG" and max(image.size) == 128
