@@ -36,6 +36,8 @@ class JobStatus:
 
     step: int
     steps: int
+    shape: tuple[int, int]  # the size the current step runs at (coarse-to-fine)
+    work: float  # fraction of the compute done
     elapsed: float
     eta: float | None  # seconds left, once two steps have been timed
     history: list[Losses]
@@ -53,8 +55,10 @@ class JobStatus:
 @dataclass
 class _State:
     step: int = 0
+    shape: tuple[int, int] = (0, 0)
+    work: float = 0.0
     elapsed: float = 0.0
-    first_step_at: float | None = None
+    first_step: tuple[float, float] | None = None  # (elapsed, work) after step 1, which includes tracing
     history: list[Losses] = field(default_factory=list)
     preview: np.ndarray | None = None
     notices: list[str] = field(default_factory=list)
@@ -94,11 +98,11 @@ class Job:
         with self._lock:
             s = self._state
             eta = None
-            if s.first_step_at is not None and s.step > 1:
-                per_step = (s.elapsed - s.first_step_at) / (s.step - 1)
-                eta = per_step * (self.settings.steps - s.step)
+            if s.first_step is not None and s.work > s.first_step[1]:
+                rate = (s.elapsed - s.first_step[0]) / (s.work - s.first_step[1])  # seconds per unit of work
+                eta = rate * (1.0 - s.work)
             return JobStatus(
-                s.step, self.settings.steps, s.elapsed, eta, list(s.history), s.preview, list(s.notices),
+                s.step, self.settings.steps, s.shape, s.work, s.elapsed, eta, list(s.history), s.preview, list(s.notices),
                 s.queued, s.result, s.error,
             )
 
@@ -131,9 +135,9 @@ class Job:
             if isinstance(event, Notice):
                 s.notices.append(event.text)
             elif isinstance(event, Step):
-                s.step, s.elapsed = event.step, event.elapsed
+                s.step, s.elapsed, s.shape, s.work = event.step, event.elapsed, event.shape, event.work
                 if event.step == 1:
-                    s.first_step_at = event.elapsed
+                    s.first_step = (event.elapsed, event.work)
                 s.history.append(event.losses)
                 if event.preview is not None:
                     s.preview = event.preview

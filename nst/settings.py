@@ -70,6 +70,13 @@ class Settings:
     style_blend: tuple[float, ...] | None = field(
         default=None, metadata=_help("Weights of several style images (normalised); empty means equal.")
     )
+    scales: int = field(
+        default=1,
+        metadata=_help(
+            "Coarse-to-fine: optimise at this many sizes, each twice the previous and ending at `size`; "
+            "the steps are split so that each finer size gets half as many (1 = one size only)."
+        ),
+    )
     preview_every: int = field(default=0, metadata=_help("Attach a preview image every N steps (0: never)."))
     outputs: int = field(default=1, metadata=_help("Number of snapshots kept, at evenly spaced steps (1 to 10)."))
 
@@ -94,6 +101,7 @@ class Settings:
             raise NSTError(f"style_scale must be between 0.1 and 4, got {self.style_scale}.")
         _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("preview_every", self.preview_every, 0, 100_000)
+        _check_int("scales", self.scales, 1, 5)
         _check_int("outputs", self.outputs, 1, 10)
         if self.weights == "file" and not self.resolved_weights_file:
             raise NSTError(f"weights='file' needs a weights file: pass its path or set ${WEIGHTS_FILE_ENV}.")

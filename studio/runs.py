@@ -132,8 +132,9 @@ def _status_line(status: JobStatus) -> str:
         return "Waiting for another run on this server to finish…"
     if status.step == 0:
         return "Preparing: loading images and computing the style targets…"
-    eta = f", about {status.eta:.0f} s left" if status.eta is not None else ""
-    return f"Step {status.step} of {status.steps} · {status.elapsed:.1f} s{eta}"
+    eta = f" · about {status.eta:.0f} s left" if status.eta is not None else ""
+    height, width = status.shape
+    return f"Step {status.step} of {status.steps} at {width}×{height} px · {status.elapsed:.1f} s{eta}"
 
 
 @st.fragment(run_every=0.5)
@@ -148,7 +149,7 @@ def live_stage() -> None:
         st.rerun()
     image_col, side_col = st.columns([1.3, 1])
     with image_col:
-        st.progress(status.step / status.steps, text=_status_line(status))
+        st.progress(min(status.work, 1.0), text=_status_line(status))
         preview = status.preview if status.preview is not None else st.session_state.job_meta["content"].preview
         show_fitted(preview, STAGE_HEIGHT)
     with side_col:

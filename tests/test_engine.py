@@ -77,3 +77,18 @@ def test_several_styles_blend(tiny_pair):
 def test_unknown_layer_is_a_clear_error(tiny_pair):
     with pytest.raises(NSTError, match="Unknown layer.*block9_conv1.*Available"):
         _run(tiny_pair, FAST.replace(style_layers=("block9_conv1",)))
+
+
+def test_coarse_to_fine_ends_at_full_size_with_growing_scales(tiny_pair):
+    content, style = tiny_pair
+    big = np.kron(content, np.ones((2, 2, 1)))  # 128 px content
+    settings = FAST.replace(size=128, steps=14, scales=2, preview_every=1)
+    steps, finished = _run((big, style), settings)
+    shapes = [s.shape for s in steps]
+    assert shapes[0] == (64, 64) and shapes[-1] == (128, 128) and shapes == sorted(shapes)
+    assert shapes.count((64, 64)) == 9 and shapes.count((128, 128)) == 5  # finer scale: half the steps
+    assert finished.image.shape == (128, 128, 3) and [s.step for s in steps] == list(range(1, 15))
+    work = [s.work for s in steps]
+    assert work == sorted(work) and work[-1] == pytest.approx(1.0)
+    # a 128 px step costs 4x a 64 px one: the 9 coarse steps are 9 / (9 + 4 * 5) of the work
+    assert work[8] == pytest.approx(9 / 29)

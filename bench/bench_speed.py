@@ -1,0 +1,181 @@
+"""Speed against the TF tutorial's loop: time to quality, time to first preview, GFLOP/s, memory.
+
+    python bench/bench_speed.py --size 256 --reference-steps 1000      # about 15 min on 2 cores
+
+1. Reference: the tutorial loop (bench/tutorial_reference.py) for --reference-steps steps at --size.
+   Its loss after the last step is the quality target; its time to an image after 100 steps is the
+   preview yardstick. Its wall time is its own measured time.
+2. Engine, fast mode (the app's default schedule, `FAST` below): every step's image is kept, and after
+   the run each is scored with the same full-resolution tutorial objective (coarse images upsampled).
+   Time to quality = elapsed time of the first step whose image scores at or below the target.
+3. Time to first preview: from calling `stylise` (network already loaded, as in the app) to the first
+   step event that carries an image.
+4. Seconds per step and achieved GFLOP/s of a single-scale step at 256 and 512 px against the machine's
+   measured float32 matmul peak. A step's FLOPs are estimated as twice the forward convolutions up to
+   the deepest layer used (forward + gradient with respect to the input; no weight gradients).
+5. Peak memory (max RSS) of `python -m nst` running 3 steps at 512 and 1024 px, in child processes.
+
+Both sides use the same network weights (--weights, default offline), images and size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from tutorial_reference import TutorialLoop  # noqa: E402
+
+from nst import Settings, Step, load_backbone, load_image, stylise  # noqa: E402
+from nst.images import resize_array  # noqa: E402
+
+FAST = dict(scales=3, steps=150, learning_rate=0.05)  # the app's fast preset (studio/controls.py)
+
+
+def reference_run(network, content, style, steps):
+    started = time.perf_counter()
+    loop = TutorialLoop(network, content, style)
+    losses, stamps = [], []
+    for _ in range(steps):
+        losses.append(float(loop.train_step()))
+        stamps.append(time.perf_counter() - started)
+    final = float(loop.loss(loop.image))
+    return {"losses": losses, "stamps": stamps, "final_loss": final, "loop": loop}
+
+
+def engine_run(content, style, settings, backbone):
+    started = time.perf_counter()
+    images, stamps, first_preview = [], [], None
+    for event in stylise(content, style, settings, backbone=backbone):
+        if isinstance(event, Step):
+            stamps.append(event.elapsed)
+            images.append(event.preview)
+            if first_preview is None and event.preview is not None:
+                first_preview = time.perf_counter() - started
+    return images, stamps, first_preview
+
+
+def score(loop: TutorialLoop, images, shape):
+    """Full-resolution tutorial loss of each image (upsampled when it came from a coarse scale)."""
+    return [float(loop.loss(tf.constant(resize_array(im, shape)[None]))) for im in images]
+
+
+def conv_flops(network, shape, deepest="block5_conv2"):
+    total, h, w = 0, shape[0], shape[1]
+    for layer in network.layers:
+        if "pool" in layer.name:
+            h, w = h // 2, w // 2
+        if "conv" in layer.name:
+            kernel = layer.get_weights()[0]
+            total += 2 * h * w * np.prod(kernel.shape)
+        if layer.name == deepest:
+            break
+    return 2 * total  # forward + input gradient
+
+
+def matmul_peak(n=2048, repeats=10):
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    tf.matmul(a, b).numpy()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        tf.matmul(a, b).numpy()
+        times.append(time.perf_counter() - t)
+    return 2 * n**3 / min(times) / 1e9
+
+
+def seconds_per_step(content, style, size, backbone, steps=8):
+    settings = Settings(size=size, steps=steps + 1, weights=backbone.source)
+    stamps = [e.elapsed for e in stylise(content, style, settings, backbone=backbone) if isinstance(e, Step)]
+    return statistics.median(np.diff(stamps))
+
+
+def peak_memory_mb(size, weights):
+    out = ROOT / "bench" / f".mem-{size}.png"
+    script = (
+        "import resource, sys; from nst.cli import main; "
+        f"code = main(['assets/content/cat.jpg', 'assets/styles/swirls.jpg', '-o', '{out}', '--size', '{size}', "
+        f"'--steps', '3', '--weights', '{weights}', '-q']); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    out.unlink(missing_ok=True)
+    return int(result.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--reference-steps", type=int, default=1000)
+    parser.add_argument("--weights", default="offline")
+    parser.add_argument("--content", default=str(ROOT / "assets/content/cat.jpg"))
+    parser.add_argument("--style", default=str(ROOT / "assets/styles/swirls.jpg"))
+    parser.add_argument("--skip-efficiency", action="store_true", help="only time to quality and preview")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+
+    backbone = load_backbone(args.weights)
+    content, style = load_image(args.content, args.size), load_image(args.style, args.size)
+    results = {"size": args.size, "weights": backbone.description, "fast_mode": FAST}
+    print(f"{backbone.description}; {content.shape[1]}x{content.shape[0]} px; TF {tf.__version__}; "
+          f"{tf.config.list_physical_devices()}")
+
+    ref = reference_run(backbone.network, content, style, args.reference_steps)
+    target, ref_time = ref["final_loss"], ref["stamps"][-1]
+    ref_preview = ref["stamps"][min(99, len(ref["stamps"]) - 1)]
+    print(f"reference: {args.reference_steps} steps in {ref_time:.1f} s, final loss {target:.4g}; "
+          f"image after 100 steps at {ref_preview:.1f} s")
+
+    fast = Settings(size=args.size, weights=backbone.source, preview_every=1, **FAST)
+    images, stamps, first_preview = engine_run(content, style, fast, backbone)
+    scores = score(ref["loop"], images, content.shape[:2])
+    reached = next((i for i, s in enumerate(scores) if s <= target), None)
+    results.update(reference_steps=args.reference_steps, reference_seconds=ref_time, target_loss=target,
+                   reference_preview_seconds=ref_preview, fast_seconds=stamps[-1], fast_final_loss=scores[-1],
+                   first_preview_seconds=first_preview)
+    print(f"fast mode: {fast.steps} steps in {stamps[-1]:.1f} s, final full-res loss {scores[-1]:.4g} "
+          f"({scores[-1] / target:.2f} x target)")
+    if reached is None:
+        print(f"fast mode did NOT reach the target loss in {fast.steps} steps")
+    else:
+        results["time_to_quality"] = stamps[reached]
+        print(f"time to quality: engine {stamps[reached]:.1f} s (step {reached + 1}) vs reference {ref_time:.1f} s "
+              f"-> {ref_time / stamps[reached]:.1f}x sooner")
+    print(f"first preview: engine {first_preview:.2f} s vs reference image after 100 steps {ref_preview:.1f} s "
+          f"-> {ref_preview / first_preview:.1f}x sooner")
+
+    if not args.skip_efficiency:
+        peak = matmul_peak()
+        results["matmul_peak_gflops"] = peak
+        print(f"measured float32 matmul peak: {peak:.0f} GFLOP/s")
+        for size in (256, 512):
+            c, s = load_image(args.content, size), load_image(args.style, size)
+            seconds = seconds_per_step(c, s, size, backbone)
+            gflops = conv_flops(backbone.network, c.shape[:2]) / seconds / 1e9
+            results[f"seconds_per_step_{size}"] = seconds
+            results[f"gflops_{size}"] = gflops
+            print(f"{size} px: {seconds:.3f} s/step, {gflops:.0f} GFLOP/s ({100 * gflops / peak:.0f}% of peak)")
+        for size in (512, 1024):
+            mb = peak_memory_mb(size, args.weights)
+            results[f"peak_rss_mb_{size}"] = mb
+            print(f"peak memory, 3 steps at {size} px: {mb:.0f} MB")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
