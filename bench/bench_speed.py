@@ -42,17 +42,18 @@ from tutorial_reference import TutorialLoop  # noqa: E402
 from nst import Settings, Step, load_backbone, load_image, stylise  # noqa: E402
 from nst.images import resize_array  # noqa: E402
 
-FAST = dict(scales=3, steps=150, learning_rate=0.05)  # the app's fast preset (studio/controls.py)
+FAST = dict(optimizer="lbfgs", scales=2, steps=100)  # the app's default (studio/controls.py)
 
 
-def reference_run(network, content, style, steps):
+def reference_run(backbone, content, style, steps):
     started = time.perf_counter()
-    loop = TutorialLoop(network, content, style)
+    # the same objective as the engine: the backbone's style calibration (1 for VGG19) applies to both
+    loop = TutorialLoop(backbone.network, content, style, style_weight=1e-2 * backbone.style_gain)
     losses, stamps = [], []
     for _ in range(steps):
-        losses.append(float(loop.train_step()))
+        losses.append(float(tf.reduce_sum(loop.train_step())))  # the tutorial's loss has shape (1,)
         stamps.append(time.perf_counter() - started)
-    final = float(loop.loss(loop.image))
+    final = float(tf.reduce_sum(loop.loss(loop.image)))
     return {"losses": losses, "stamps": stamps, "final_loss": final, "loop": loop}
 
 
@@ -70,7 +71,7 @@ def engine_run(content, style, settings, backbone):
 
 def score(loop: TutorialLoop, images, shape):
     """Full-resolution tutorial loss of each image (upsampled when it came from a coarse scale)."""
-    return [float(loop.loss(tf.constant(resize_array(im, shape)[None]))) for im in images]
+    return [float(tf.reduce_sum(loop.loss(tf.constant(resize_array(im, shape)[None])))) for im in images]
 
 
 def conv_flops(network, shape, deepest="block5_conv2"):
@@ -134,7 +135,7 @@ def main() -> None:
     print(f"{backbone.description}; {content.shape[1]}x{content.shape[0]} px; TF {tf.__version__}; "
           f"{tf.config.list_physical_devices()}")
 
-    ref = reference_run(backbone.network, content, style, args.reference_steps)
+    ref = reference_run(backbone, content, style, args.reference_steps)
     target, ref_time = ref["final_loss"], ref["stamps"][-1]
     ref_preview = ref["stamps"][min(99, len(ref["stamps"]) - 1)]
     print(f"reference: {args.reference_steps} steps in {ref_time:.1f} s, final loss {target:.4g}; "

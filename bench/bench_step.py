@@ -12,21 +12,21 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from nst import Settings, Step, load_backbone, load_image, stylise
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
 
-sys_path = Path(__file__).resolve().parent
-import sys  # noqa: E402
-
-sys.path.insert(0, str(sys_path))
 from tutorial_reference import TutorialLoop  # noqa: E402
 
-ROOT = sys_path.parent
+from nst import Settings, Step, load_backbone, load_image, stylise  # noqa: E402
 
 
 def engine_seconds_per_step(content, style, settings, backbone) -> float:

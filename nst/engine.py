@@ -104,10 +104,13 @@ def stylise(
     for shape, scale_steps in plan:
         content_image = resize_array(content_full, shape)
         style_images = [resize_array(s, _scaled_shape(s.shape[:2], shape, settings.style_scale)) for s in styles_full]
-        objective = Objective(extractor, content_image, style_images, settings, backbone.style_gain)
+        # TV is a sum over pixels: on a half-size image it is about half as large, so coarse scales
+        # scale it back up to optimise the same balance as the full-size objective
+        tv_factor = max(content_full.shape[:2]) / max(shape)
+        objective = Objective(extractor, content_image, style_images, settings, backbone.style_gain, tv_factor)
         start = initial_image(settings, content_image, style_images[0]) if current is None else resize_array(current, shape)
         image = tf.Variable(start[None])
-        step_once = make_step(objective, make_optimizer(settings), image)
+        step_once = make_step(objective, settings, image)
         current = start
         for _ in range(scale_steps):
             if should_stop is not None and should_stop():
@@ -200,10 +203,12 @@ class Objective:
         styles: list[np.ndarray],
         settings: Settings,
         style_gain: float = 1.0,
+        tv_factor: float = 1.0,
     ):
         self.extractor = extractor
         self.settings = settings
         self.style_weight = settings.style_weight * style_gain
+        self.tv_weight = settings.tv_weight * tv_factor
         self.layer_weights = settings.normalised_style_layer_weights
         self.content_targets, _ = extractor(tf.constant(content[None]))
         blend = np.asarray(settings.style_blend or [1.0] * len(styles), dtype=np.float32)
@@ -219,12 +224,15 @@ class Objective:
         content_features, style_features = self.extractor(image)
         content = s.content_weight * content_loss(content_features, self.content_targets)
         style = self.style_weight * style_loss(style_features, self.style_targets, self.layer_weights)
-        tv = s.tv_weight * total_variation(image)
+        tv = self.tv_weight * total_variation(image)
         return content + style + tv, content, style, tv
 
 
-def make_step(objective: Objective, optimizer: keras.optimizers.Optimizer, image: tf.Variable) -> Callable:
-    """One compiled optimisation step: loss and gradient, update, clip to [0, 1]."""
+def make_step(objective: Objective, settings: Settings, image: tf.Variable) -> Callable:
+    """One optimisation step on `image`: returns (loss terms before the step, whether the image is finite)."""
+    if settings.optimizer == "lbfgs":
+        return LBFGS(objective, image, max_step=settings.lr)
+    optimizer = make_optimizer(settings)
 
     @tf.function
     def step():
@@ -236,3 +244,65 @@ def make_step(objective: Objective, optimizer: keras.optimizers.Optimizer, image
         return terms, tf.reduce_all(tf.math.is_finite(image))
 
     return step
+
+
+class LBFGS:
+    """Limited-memory BFGS on the pixels, the optimiser of Gatys et al.
+
+    Each step is the quasi-Newton direction from the last `memory` (step, gradient change) pairs,
+    scaled down if any pixel would move more than `max_step`, then projected onto [0, 1]; pixels held
+    at a bound drop out of the gradient (a projected L-BFGS). A step that raised the loss is undone,
+    the memory cleared and `max_step` halved.
+    """
+
+    def __init__(self, objective: Objective, image: tf.Variable, max_step: float, memory: int = 10):
+        self.image, self.max_step, self.memory = image, max_step, memory
+        self.pairs: list[tuple[tf.Tensor, tf.Tensor, tf.Tensor]] = []  # (s, y, 1 / s.y)
+        self.previous: tuple[tf.Tensor, tf.Tensor, float] | None = None  # (x, gradient, loss)
+
+        @tf.function
+        def evaluate():
+            with tf.GradientTape() as tape:
+                terms = objective(image)
+            return terms, tape.gradient(terms[0], image)
+
+        self.evaluate = evaluate
+
+    def __call__(self):
+        terms, gradient = self.evaluate()
+        x, loss = tf.identity(self.image), float(terms[0])
+        # pixels held at 0 or 1 by the projection: their outward gradient would only distort the curvature
+        pinned = ((x <= 0.0) & (gradient > 0.0)) | ((x >= 1.0) & (gradient < 0.0))
+        gradient = tf.where(pinned, tf.zeros_like(gradient), gradient)
+        if self.previous is not None:
+            x_prev, g_prev, loss_prev = self.previous
+            if not loss <= loss_prev:  # overshot (or not finite): return to the last point, forget curvature
+                x, gradient, loss = x_prev, g_prev, loss_prev
+                self.pairs.clear()
+                self.max_step /= 2
+            else:
+                s, y = x - x_prev, gradient - g_prev
+                sy = tf.reduce_sum(s * y)
+                if sy > 1e-10:
+                    self.pairs = [*self.pairs[-(self.memory - 1):], (s, y, 1.0 / sy)]
+        direction = self._direction(gradient)
+        largest = tf.reduce_max(tf.abs(direction))
+        direction *= tf.minimum(1.0, self.max_step / (largest + 1e-12))
+        self.previous = (x, gradient, loss)
+        self.image.assign(tf.clip_by_value(x + direction, 0.0, 1.0))
+        return terms, tf.reduce_all(tf.math.is_finite(self.image))
+
+    def _direction(self, gradient: tf.Tensor) -> tf.Tensor:
+        """-H g by the two-loop recursion; plain steepest descent while the memory is empty."""
+        if not self.pairs:
+            return -gradient
+        q, alphas = gradient, []
+        for s, y, rho in reversed(self.pairs):
+            alpha = rho * tf.reduce_sum(s * q)
+            q -= alpha * y
+            alphas.append(alpha)
+        s, y, _ = self.pairs[-1]
+        r = q * tf.reduce_sum(s * y) / tf.reduce_sum(y * y)
+        for (s, y, rho), alpha in zip(self.pairs, reversed(alphas)):
+            r += s * (alpha - rho * tf.reduce_sum(y * r))
+        return -r

@@ -14,11 +14,11 @@ from typing import Any
 
 from .errors import NSTError
 
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "sgd", "lbfgs")
 INITS = ("content", "style", "noise")
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
 WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
-DEFAULT_LEARNING_RATES = {"adam": 0.02, "sgd": 1e-4}
+DEFAULT_LEARNING_RATES = {"adam": 0.02, "sgd": 1e-4, "lbfgs": 0.5}
 DEFAULT_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
 
@@ -36,9 +36,16 @@ class Settings:
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
     steps: int = field(default=500, metadata=_help("Number of optimisation steps."))
-    optimizer: str = field(default="adam", metadata=_help("Optimiser: 'adam' or 'sgd' (momentum 0.9, decaying rate)."))
+    optimizer: str = field(
+        default="adam",
+        metadata=_help("Optimiser: 'adam', 'sgd' (momentum 0.9, decaying rate) or 'lbfgs' (Gatys et al.'s)."),
+    )
     learning_rate: float | None = field(
-        default=None, metadata=_help("Step size; empty picks the optimiser's default (Adam 0.02, SGD 1e-4).")
+        default=None,
+        metadata=_help(
+            "Step size; empty picks the optimiser's default (Adam 0.02, SGD 1e-4; for L-BFGS, 0.5 is the "
+            "largest change of any pixel in one step)."
+        ),
     )
     content_weight: float = field(default=1e4, metadata=_help("How strongly the result keeps the photo's content."))
     style_weight: float = field(default=1e-2, metadata=_help("How strongly the result takes the painting's style."))

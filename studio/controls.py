@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nst import NSTError, Settings
-from nst.settings import DEFAULT_STYLE_LAYERS, WEIGHTS_FILE_ENV
+from nst.settings import DEFAULT_LEARNING_RATES, DEFAULT_STYLE_LAYERS, WEIGHTS_FILE_ENV
 
 VGG19_LAYERS = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for i in range(1, n + 1)]
 WEIGHT_SOURCES = {"ImageNet VGG19": "imagenet", "Offline VGG16": "offline", "Local file": "file"}
@@ -26,9 +26,11 @@ PRESETS = {
 DEFAULTS = {
     "preset": "balanced",
     **PRESETS["balanced"],
-    "learning_rate": 0.02,
+    # the fast mode measured in BENCHMARKS.md: L-BFGS, coarse-to-fine over 2 sizes
+    "learning_rate": DEFAULT_LEARNING_RATES["lbfgs"],
     "steps": 100,
-    "optimizer": "adam",
+    "optimizer": "lbfgs",
+    "scales": 2,
     "init": "content",
     "size": 256,
     "outputs": 4,
@@ -48,6 +50,10 @@ def source_label(settings: Settings) -> str:
 def init_state() -> None:
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
+
+
+def apply_optimizer_default() -> None:
+    st.session_state["learning_rate"] = DEFAULT_LEARNING_RATES[st.session_state["optimizer"]]
 
 
 def apply_preset() -> None:
@@ -77,8 +83,11 @@ def sidebar() -> tuple[Settings | None, str | None]:
         st.subheader("Optimisation")
         st.slider("Iterations", 10, 1000, step=10, key="steps", help=h("steps"))
         st.select_slider("Learning rate", LR_OPTIONS, key="learning_rate", format_func=_fmt, help=h("learning_rate"))
-        st.radio("Optimiser", ["adam", "sgd"], key="optimizer", horizontal=True, format_func=str.upper,
-                 help=h("optimizer") + " SGD needs a far smaller rate, about 1e-4.")
+        st.radio("Optimiser", ["lbfgs", "adam", "sgd"], key="optimizer", horizontal=True,
+                 format_func={"lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}.get,
+                 on_change=apply_optimizer_default,
+                 help=h("optimizer") + " Switching sets the learning rate to the optimiser's default.")
+        st.slider("Coarse-to-fine sizes", 1, 4, key="scales", help=h("scales"))
         st.radio("Start from", ["content", "style", "noise"], key="init", horizontal=True, help=h("init"))
 
         st.subheader("Output")
@@ -106,7 +115,7 @@ def sidebar() -> tuple[Settings | None, str | None]:
             content_weight=s["content_weight"], style_weight=s["style_weight"], tv_weight=s["tv_weight"],
             content_layers=(s["content_layer"],), style_layers=tuple(s["style_layers"]),
             style_layer_weights=tuple(layer_weights) if layer_weights else None,
-            init=s["init"], seed=int(s["seed"]), weights=WEIGHT_SOURCES[s["weights_source"]],
+            scales=s["scales"], init=s["init"], seed=int(s["seed"]), weights=WEIGHT_SOURCES[s["weights_source"]],
             weights_file=s["weights_file"] or None, preview_every=s["preview_every"], outputs=s["outputs"],
         )
     except NSTError as exc:

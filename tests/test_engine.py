@@ -92,3 +92,23 @@ def test_coarse_to_fine_ends_at_full_size_with_growing_scales(tiny_pair):
     assert work == sorted(work) and work[-1] == pytest.approx(1.0)
     # a 128 px step costs 4x a 64 px one: the 9 coarse steps are 9 / (9 + 4 * 5) of the work
     assert work[8] == pytest.approx(9 / 29)
+
+
+def test_lbfgs_lowers_the_loss_faster_than_adam_per_step(tiny_pair):
+    adam = _run(tiny_pair, FAST.replace(init="noise", steps=15, learning_rate=0.02))[1]
+    lbfgs = _run(tiny_pair, FAST.replace(init="noise", steps=15, optimizer="lbfgs", learning_rate=None))[1]
+    assert lbfgs.reason == "completed" and lbfgs.history[-1].total < 0.5 * lbfgs.history[0].total
+    assert lbfgs.history[-1].total < adam.history[-1].total
+
+
+def test_coarse_scales_keep_the_tv_balance(tiny_pair):
+    from nst.engine import Objective
+    from nst.backbone import FeatureExtractor
+    from nst import load_backbone
+
+    content, style = tiny_pair
+    extractor = FeatureExtractor(load_backbone("random"), FAST.content_layers, FAST.style_layers)
+    settings = FAST.replace(tv_weight=30.0)
+    full = Objective(extractor, content, [style], settings)
+    half = Objective(extractor, content[::2, ::2], [style], settings, tv_factor=2.0)
+    assert half.tv_weight == 2 * full.tv_weight == 60.0
