@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
+from .colour import MATCH_CHOICES, Adjustments, Look, finish
 from .engine import Finished, Notice, Step, stylise
 from .errors import NSTError
-from .images import save_image
+from .images import load_image, resize_array, save_image
 from .report import save_plot, write_csv
 from .settings import INITS, OPTIMIZERS, WEIGHT_SOURCES, Settings
 
@@ -39,10 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-layer-weights", type=_numbers, default=None, help="comma-separated; " + h("style_layer_weights"))
     p.add_argument("--style-blend", type=_numbers, default=None, help="comma-separated; " + h("style_blend"))
     p.add_argument("--style-scale", type=float, default=d.style_scale, help=h("style_scale"))
+    p.add_argument("--scales", type=int, default=d.scales, help=h("scales") + " (default %(default)s)")
     p.add_argument("--init", choices=INITS, default=d.init, help=h("init"))
     p.add_argument("--seed", type=int, default=d.seed, help=h("seed"))
     p.add_argument("--weights", choices=WEIGHT_SOURCES, default=d.weights, help=h("weights"))
     p.add_argument("--weights-file", default=None, help=h("weights_file"))
+    c = p.add_argument_group("colour", "applied to the finished image (no effect on the optimisation) except --style-colours")
+    c.add_argument("--style-colours", choices=("keep", "content"), default="keep", help=h("style_colours"))
+    c.add_argument("--keep-colours", action="store_true",
+                   help="luminance-only transfer: keep the photo's colours, take the stylised luminance (YIQ)")
+    c.add_argument("--match", choices=MATCH_CHOICES, default="none",
+                   help="match the result's colour histogram to the content's or the style's")
+    c.add_argument("--strength", type=float, default=1.0, help="blend with the photo: 0 = photo, 1 = full style")
+    for name, default, text in (("brightness", 1.0, "gain"), ("contrast", 1.0, "around mean grey"),
+                                ("saturation", 1.0, "0 = grey"), ("hue", 0.0, "shift in degrees"),
+                                ("gamma", 1.0, ">1 brightens mid-tones")):
+        c.add_argument(f"--{name}", type=float, default=default, help=f"{text} (default {default:g})")
     p.add_argument("--outputs", type=int, default=1, help="also save N-1 snapshots at evenly spaced steps (OUT-stepK.png)")
     p.add_argument("--log", metavar="CSV", help="write the loss history as CSV")
     p.add_argument("--plot", metavar="PNG", help="plot content, style and total loss (log scale)")
@@ -59,16 +74,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             content_layers=args.content_layers, style_layers=args.style_layers,
             style_layer_weights=args.style_layer_weights, style_blend=args.style_blend,
             style_scale=args.style_scale, init=args.init, seed=args.seed, weights=args.weights,
-            weights_file=args.weights_file, outputs=args.outputs,
+            weights_file=args.weights_file, outputs=args.outputs, style_colours=args.style_colours,
+            scales=args.scales,
+        )
+        look = Look(
+            keep_colours=args.keep_colours, match=args.match, strength=args.strength,
+            adjustments=Adjustments(args.brightness, args.contrast, args.saturation, args.hue, args.gamma),
         )
         _check_writable(args.output, args.log, args.plot)
-        return _run(args, settings)
+        return _run(args, settings, look)
     except NSTError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _run(args: argparse.Namespace, settings: Settings, look: Look) -> int:
     stop = {"requested": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     progress = _Progress(settings.steps, quiet=args.quiet)
@@ -81,18 +101,25 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             progress.step(event)
         elif isinstance(event, Finished):
             progress.done(event.message)
-            _write_outputs(args, event)
+            _write_outputs(args, settings, look, event)
             if event.reason == "diverged":
                 return EXIT_DIVERGED
             return EXIT_CANCELLED if event.reason == "cancelled" else EXIT_OK
     raise AssertionError("the engine always ends with a Finished event")
 
 
-def _write_outputs(args: argparse.Namespace, result: Finished) -> None:
+def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, result: Finished) -> None:
     output = Path(args.output)
-    save_image(result.image, output)
+    content = load_image(args.content, settings.size, "content image")
+    style = load_image(args.style[0], settings.size, "style image") if look.match == "style" else None
+
+    def finished(image: np.ndarray) -> np.ndarray:
+        shape = image.shape[:2]  # snapshots from coarse scales are smaller
+        return finish(image, resize_array(content, shape), style, look)
+
+    save_image(finished(result.image), output)
     for step, image in result.snapshots[:-1]:
-        save_image(image, output.with_name(f"{output.stem}-step{step}{output.suffix}"))
+        save_image(finished(image), output.with_name(f"{output.stem}-step{step}{output.suffix}"))
     if args.log:
         write_csv(result.history, args.log)
     if args.plot:

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .colour import match_palette
 from .errors import NSTError
 from .backbone import Backbone, DownloadProgress, FeatureExtractor, load_backbone
 from .images import MIN_SIDE, ImageSource, load_image, resize_array
@@ -87,6 +88,8 @@ def stylise(
     style_size = round(settings.size * settings.style_scale)
     styles = [style] if not isinstance(style, (list, tuple)) else list(style)
     styles_full = [load_image(s, style_size, "style image") for s in styles]
+    if settings.style_colours == "content":  # learn the texture, not the palette (Gatys et al. 2016)
+        styles_full = [match_palette(s, content_full) for s in styles_full]
     if backbone is None:
         backbone = load_backbone(settings.weights, settings.resolved_weights_file, on_download)
     if backbone.warning:

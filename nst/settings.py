@@ -77,6 +77,13 @@ class Settings:
     style_blend: tuple[float, ...] | None = field(
         default=None, metadata=_help("Weights of several style images (normalised); empty means equal.")
     )
+    style_colours: str = field(
+        default="keep",
+        metadata=_help(
+            "'keep' learns the painting's colours; 'content' first recolours the painting with the photo's "
+            "palette (histogram matching) so only its texture is learnt."
+        ),
+    )
     scales: int = field(
         default=1,
         metadata=_help(
@@ -93,6 +100,7 @@ class Settings:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("init", self.init, INITS)
         _check_choice("weights", self.weights, WEIGHT_SOURCES)
+        _check_choice("style_colours", self.style_colours, ("keep", "content"))
         if self.learning_rate is not None:
             _check_positive("learning_rate", self.learning_rate)
         for name in ("content_weight", "style_weight", "tv_weight"):

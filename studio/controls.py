@@ -38,6 +38,7 @@ DEFAULTS = {
     "seed": 0,
     "content_layer": "block5_conv2",
     "style_layers": list(DEFAULT_STYLE_LAYERS),
+    "style_colours": "keep",
     "weights_source": "ImageNet VGG19",
     "weights_file": "",
 }
@@ -79,6 +80,8 @@ def sidebar() -> tuple[Settings | None, str | None]:
         st.select_slider("Content weight", WEIGHT_OPTIONS, key="content_weight", format_func=_fmt, help=h("content_weight"))
         st.select_slider("Style weight", WEIGHT_OPTIONS, key="style_weight", format_func=_fmt, help=h("style_weight"))
         st.select_slider("Smoothness (TV weight)", WEIGHT_OPTIONS, key="tv_weight", format_func=_fmt, help=h("tv_weight"))
+        st.radio("Painting colours", ["keep", "content"], key="style_colours", horizontal=True,
+                 format_func={"keep": "the painting's", "content": "the photo's"}.get, help=h("style_colours"))
 
         st.subheader("Optimisation")
         st.slider("Iterations", 10, 1000, step=10, key="steps", help=h("steps"))
@@ -115,7 +118,7 @@ def sidebar() -> tuple[Settings | None, str | None]:
             content_weight=s["content_weight"], style_weight=s["style_weight"], tv_weight=s["tv_weight"],
             content_layers=(s["content_layer"],), style_layers=tuple(s["style_layers"]),
             style_layer_weights=tuple(layer_weights) if layer_weights else None,
-            scales=s["scales"], init=s["init"], seed=int(s["seed"]), weights=WEIGHT_SOURCES[s["weights_source"]],
+            scales=s["scales"], style_colours=s["style_colours"], init=s["init"], seed=int(s["seed"]), weights=WEIGHT_SOURCES[s["weights_source"]],
             weights_file=s["weights_file"] or None, preview_every=s["preview_every"], outputs=s["outputs"],
         )
     except NSTError as exc:

@@ -1,53 +1,99 @@
-"""Finished runs: the latest one with live colour adjustments, and the gallery of all of them."""
+"""Finished runs: the newest with instant colour controls and a before/after view, and the gallery."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from nst.colour import Adjustments, adjust
+from nst import NSTError
+from nst.colour import Adjustments, Look, finish
 from nst.images import encode_png
 
 from .inputs import show_fitted
 from .runs import STAGE_HEIGHT, RunRecord, loss_chart
 
-ADJUSTMENT_KEYS = {"brightness": 1.0, "contrast": 1.0, "saturation": 1.0, "hue": 0.0}
+LOOK_DEFAULTS = {
+    "look_keep_colours": False, "look_match": "none", "look_strength": 1.0, "look_brightness": 1.0,
+    "look_contrast": 1.0, "look_saturation": 1.0, "look_hue": 0.0, "look_gamma": 1.0,
+    "look_view": "Result", "look_split": 50,
+}
 
 
-def _reset_adjustments() -> None:
-    for name, neutral in ADJUSTMENT_KEYS.items():
-        st.session_state[f"adj_{name}"] = neutral
+def _reset_look() -> None:
+    st.session_state.update(LOOK_DEFAULTS)
 
 
 def summary(run: RunRecord) -> str:
     s = run.settings
     return (
-        f"{s.size} px · {run.history and len(run.history)} steps · {s.optimizer.upper()} lr {s.lr:g} · "
+        f"{s.size} px · {len(run.history)} steps · {s.optimizer.upper()} lr {s.lr:g} · {s.scales} size(s) · "
         f"content {s.content_weight:g} · style {s.style_weight:g} · TV {s.tv_weight:g} · {s.init} start · "
-        f"{s.weights} weights · seed {s.seed}"
+        f"painting colours: {s.style_colours} · {s.weights} weights · seed {s.seed}"
     )
+
+
+def _look_controls() -> Look | None:
+    st.toggle("Keep the photo's colours", key="look_keep_colours",
+              help="Luminance-only transfer (Gatys et al. 2016): the photo's colours with the painted light and shade.")
+    st.radio("Match the colours to", ["none", "content", "style"], key="look_match", horizontal=True,
+             format_func={"none": "no matching", "content": "the photo", "style": "the painting"}.get,
+             help="Histogram matching of the result's colours.")
+    st.slider("Strength", 0.0, 1.0, step=0.05, key="look_strength", help="0 = the photo, 1 = the full style.")
+    left, right = st.columns(2)
+    left.slider("Brightness", 0.5, 1.5, step=0.05, key="look_brightness")
+    right.slider("Contrast", 0.5, 1.5, step=0.05, key="look_contrast")
+    left.slider("Saturation", 0.0, 2.0, step=0.05, key="look_saturation", help="0 gives a grey image.")
+    right.slider("Hue shift (°)", -180.0, 180.0, step=5.0, key="look_hue")
+    left.slider("Gamma", 0.5, 2.0, step=0.05, key="look_gamma", help="Above 1 brightens the mid-tones.")
+    right.button("Reset", on_click=_reset_look, icon=":material/restart_alt:")
+    s = st.session_state
+    try:
+        return Look(
+            keep_colours=s.look_keep_colours, match=s.look_match, strength=s.look_strength,
+            adjustments=Adjustments(s.look_brightness, s.look_contrast, s.look_saturation, s.look_hue, s.look_gamma),
+        )
+    except NSTError as exc:
+        st.error(str(exc))
+        return None
+
+
+def _split(before: np.ndarray, after: np.ndarray, percent: int) -> np.ndarray:
+    """The photo left of the line, the result right of it, with a thin white divider."""
+    out = after.copy()
+    cut = round(after.shape[1] * percent / 100)
+    out[:, :cut] = before[:, :cut]
+    out[:, max(cut - 1, 0) : cut + 1] = 1.0
+    return out
 
 
 @st.fragment
 def result_stage(run: RunRecord) -> None:
-    """The newest result, its loss curves, and colour sliders that apply instantly."""
-    for name, neutral in ADJUSTMENT_KEYS.items():
-        st.session_state.setdefault(f"adj_{name}", neutral)
+    """The newest result: loss curves, colour controls that apply instantly, before/after views."""
+    for key, value in LOOK_DEFAULTS.items():
+        st.session_state.setdefault(key, value)
     image_col, side_col = st.columns([1.3, 1])
     with side_col:
-        st.altair_chart(loss_chart(run.history, height=240), width="stretch")
-        with st.container(border=True):
-            st.markdown("**Adjust colours** — instant, no re-run")
-            left, right = st.columns(2)
-            left.slider("Brightness", 0.5, 1.5, step=0.05, key="adj_brightness")
-            right.slider("Contrast", 0.5, 1.5, step=0.05, key="adj_contrast")
-            left.slider("Saturation", 0.0, 2.0, step=0.05, key="adj_saturation", help="0 gives a grey image.")
-            right.slider("Hue shift (°)", -180.0, 180.0, step=5.0, key="adj_hue")
-            st.button("Reset colours", on_click=_reset_adjustments, icon=":material/restart_alt:")
-    adjustments = Adjustments(**{name: st.session_state[f"adj_{name}"] for name in ADJUSTMENT_KEYS})
-    image = run.image if adjustments.neutral else adjust(run.image, adjustments)
+        curves, colour = st.tabs(["Loss curves", "Colour"])
+        with curves:
+            st.altair_chart(loss_chart(run.history, height=260), width="stretch")
+        with colour:
+            look = _look_controls()
+    image = finish(run.image, run.content, run.style, look) if look is not None else run.image
     with image_col:
         st.markdown(f"**Run {run.number}: {run.title}** — {run.message} ({run.elapsed:.0f} s)")
-        show_fitted(image, STAGE_HEIGHT)
+        view = st.segmented_control("View", ["Result", "Side by side", "Split"], key="look_view", required=True,
+                                    label_visibility="collapsed")
+        if view == "Side by side":
+            before_col, after_col = st.columns(2)
+            with before_col:
+                show_fitted(run.content, STAGE_HEIGHT // 2, caption="before")
+            with after_col:
+                show_fitted(image, STAGE_HEIGHT // 2, caption="after")
+        elif view == "Split":
+            show_fitted(_split(run.content, image, st.session_state.look_split), STAGE_HEIGHT - 60)
+            st.slider("Split", 0, 100, key="look_split", label_visibility="collapsed", format="%d%%")
+        else:
+            show_fitted(image, STAGE_HEIGHT)
         st.download_button(
             "Download result (PNG)", encode_png(image), f"nst-run{run.number}.png", "image/png",
             icon=":material/download:", on_click="ignore", type="primary",

@@ -35,7 +35,8 @@ class RunRecord:
     message: str
     elapsed: float
     image: np.ndarray
-    content: np.ndarray
+    content: np.ndarray  # at the output size, for colour preservation and before/after
+    style: np.ndarray
     snapshots: list[tuple[int, bytes]]
     history: list[Losses]
     notices: list[str]
@@ -78,7 +79,7 @@ def get_backbone(settings: Settings) -> Backbone:
 def start(content: Picked, style: Picked, settings: Settings) -> None:
     backbone = get_backbone(settings)
     st.session_state.job = Job(content.source, style.source, settings, backbone).start()
-    st.session_state.job_meta = {"title": f"{content.name} × {style.name}", "content": content}
+    st.session_state.job_meta = {"title": f"{content.name} × {style.name}", "content": content, "style": style}
 
 
 def running() -> bool:
@@ -117,10 +118,11 @@ def _finish(job: Job, status: JobStatus) -> None:
     runs: list[RunRecord] = st.session_state.setdefault("runs", [])
     number = (runs[-1].number + 1) if runs else 1
     content = load_image(meta["content"].source, job.settings.size)
+    style = load_image(meta["style"].source, job.settings.size)
     runs.append(
         RunRecord(
             number, meta["title"], job.settings, result.reason, result.message, result.elapsed, result.image,
-            content, [(step, encode_png(image)) for step, image in result.snapshots], result.history,
+            content, style, [(step, encode_png(image)) for step, image in result.snapshots], result.history,
             status.notices,
         )
     )

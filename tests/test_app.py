@@ -63,9 +63,15 @@ def test_stylise_with_samples_gives_outputs_and_downloads(app):
     assert {"Settings (JSON)", "Loss curves (PNG)", "Losses (CSV)"} <= set(labels)
     assert any("Run 1: cat × swirls" in m.value for m in app.markdown)
 
-    # colour sliders change the shown result without a new run
-    app.slider(key="adj_saturation").set_value(0.0).run()
-    assert not app.exception and len(app.session_state["runs"]) == 1
+    # colour controls and before/after views work on the finished image without a new run
+    app.slider(key="look_saturation").set_value(0.0).run()
+    app.toggle(key="look_keep_colours").set_value(True).run()
+    app.radio(key="look_match").set_value("style").run()
+    images_before = len(app.image)
+    app.segmented_control(key="look_view").set_value("Side by side").run()
+    assert len(app.image) == images_before + 1  # the photo beside the result
+    app.segmented_control(key="look_view").set_value("Split").run()
+    assert not app.exception and not app.error and len(app.session_state["runs"]) == 1
 
 
 def test_bad_upload_shows_the_engine_message(app):

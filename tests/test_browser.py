@@ -61,6 +61,12 @@ def server():
         process.wait(timeout=30)
 
 
+def _settle(page) -> None:
+    """Wait until the app has finished re-running after the last interaction."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+
+
 def test_upload_stylise_download_in_chromium(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -75,16 +81,18 @@ def test_upload_stylise_download_in_chromium(server, tmp_path):
         # a short run on the offline network, set through the sidebar
         page.get_by_text("Advanced").click()
         page.get_by_text("Offline VGG16").click()
-        for label, key in (("Iterations", "Home"), ("Size (longer side, px)", "Home")):
-            page.get_by_role("slider", name=label).press(key)  # the minimum: 10 iterations, 128 px
+        _settle(page)
+        for label in ("Iterations", "Size (longer side, px)"):
+            page.get_by_role("slider", name=label).press("Home")  # the minimum: 10 iterations, 128 px
+            _settle(page)
 
         # upload both images through the file inputs
         for index, path in enumerate((content, style)):
             page.get_by_role("radio", name="Upload").nth(index).click()
-            page.locator("input[type=file]").nth(index).wait_for(state="attached", timeout=30_000)
+            _settle(page)
             page.locator("input[type=file]").nth(index).set_input_files(str(path))
-        page.get_by_text(content.name).wait_for(timeout=30_000)
-        page.get_by_text(style.name).wait_for(timeout=30_000)
+            page.get_by_text(path.name).wait_for(timeout=30_000)
+            _settle(page)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "browser-1-inputs.png"))
 

@@ -33,6 +33,21 @@ def test_cli_end_to_end(tmp_path, pair_files, capsys):
     assert "12/12" in err and "total" in err and "wrote" in err
 
 
+def test_cli_colour_options(tmp_path, pair_files):
+    out = tmp_path / "photo.png"
+    code = main([*pair_files, "-o", str(out), "--size", "64", "--steps", "5", "--weights", "random",
+                 "--keep-colours", "--strength", "0", "-q"])
+    assert code == EXIT_OK
+    # strength 0 gives the photo back, whatever the run did
+    np.testing.assert_allclose(np.asarray(Image.open(out), dtype=float), np.asarray(Image.open(pair_files[0]), dtype=float),
+                               atol=1)
+    grey = tmp_path / "grey.png"
+    assert main([*pair_files, "-o", str(grey), "--size", "64", "--steps", "2", "--weights", "random",
+                 "--saturation", "0", "-q"]) == EXIT_OK
+    pixels = np.asarray(Image.open(grey), dtype=int)
+    assert np.abs(pixels[..., 0] - pixels[..., 1]).max() <= 1 and np.abs(pixels[..., 1] - pixels[..., 2]).max() <= 1
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -40,6 +55,7 @@ def test_cli_end_to_end(tmp_path, pair_files, capsys):
         (["NOTIMAGE", "STYLE"], "not an image"),
         (["CONTENT", "STYLE", "--lr", "-1"], "learning_rate"),
         (["CONTENT", "STYLE", "--style-layers", "block1_conv1,nope"], "Unknown layer"),
+        (["CONTENT", "STYLE", "--strength", "2"], "strength"),
     ],
 )
 def test_cli_bad_input_gives_one_line_and_exit_code(tmp_path, pair_files, capsys, args, message):

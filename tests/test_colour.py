@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+from skimage.color import rgb2yiq, yiq2rgb
+
+from nst import NSTError, Settings, load_image, stylise
+from nst.colour import Adjustments, Look, adjust, finish, luminance_only, match_palette
+
+
+def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over RGB channels of the 1-D Wasserstein distance between the value distributions
+    (mean absolute difference of 256 matching quantiles)."""
+    q = np.linspace(0, 1, 256)
+    return float(np.mean([np.abs(np.quantile(a[..., c], q) - np.quantile(b[..., c], q)).mean() for c in range(3)]))
+
+
+@pytest.fixture
+def images(assets):
+    content = load_image(assets / "content" / "coffee.jpg", 128)
+    style = load_image(assets / "styles" / "swirls.jpg", 128)
+    # a stand-in for a stylised result: the content's structure in the style's colours
+    stylised = match_palette(content, style)
+    return content, style, stylised
+
+
+def test_luminance_only_keeps_content_chroma_and_stylised_luminance(images):
+    content, _, stylised = images
+    out = luminance_only(stylised, content)
+    swapped = rgb2yiq(content)
+    swapped[..., 0] = rgb2yiq(stylised)[..., 0]
+    unclipped = yiq2rgb(swapped)
+    inside = np.all((unclipped >= 0) & (unclipped <= 1), axis=-1)  # colours that exist in RGB
+    assert inside.mean() > 0.8  # most need no clipping, and there the swap is exact
+    got, want_chroma, want_luma = rgb2yiq(out), rgb2yiq(content), rgb2yiq(stylised)
+    np.testing.assert_allclose(got[inside][:, 1:], want_chroma[inside][:, 1:], atol=1e-5)
+    np.testing.assert_allclose(got[inside][:, 0], want_luma[inside][:, 0], atol=1e-5)
+
+
+@pytest.mark.parametrize("target", ["content", "style"])
+def test_histogram_matching_moves_the_result_towards_the_target(images, target):
+    content, style, stylised = images
+    reference = {"content": content, "style": style}[target]
+    start = stylised if target == "content" else content
+    matched = finish(start, content, style, Look(match=target))
+    assert histogram_distance(matched, reference) < 0.25 * histogram_distance(start, reference)
+
+
+def test_style_palette_matching_before_the_run(images, tiny_pair):
+    content, style, _ = images
+    recoloured = match_palette(style, content)
+    assert histogram_distance(recoloured, content) < 0.25 * histogram_distance(style, content)
+    # the engine accepts it end to end
+    settings = Settings(size=64, steps=2, weights="random", style_colours="content")
+    assert list(stylise(*tiny_pair, settings))[-1].reason == "completed"
+
+
+def test_saturation_zero_is_grey(images):
+    out = adjust(images[2], Adjustments(saturation=0.0))
+    np.testing.assert_allclose(out[..., 0], out[..., 1], atol=1e-6)
+    np.testing.assert_allclose(out[..., 1], out[..., 2], atol=1e-6)
+
+
+def test_hue_shift_of_360_degrees_is_the_identity(images):
+    image = images[2]
+    np.testing.assert_allclose(adjust(image, Adjustments(hue=360.0)), image, atol=1e-6)
+    assert np.abs(adjust(image, Adjustments(hue=120.0)) - image).mean() > 0.05  # and 120 is not
+
+
+def test_strength_blends_between_content_and_stylised(images):
+    content, style, stylised = images
+    np.testing.assert_allclose(finish(stylised, content, style, Look(strength=0.0)), content, atol=1e-6)
+    np.testing.assert_allclose(finish(stylised, content, style, Look(strength=1.0)), stylised, atol=1e-6)
+    half = finish(stylised, content, style, Look(strength=0.5))
+    np.testing.assert_allclose(half, (content + stylised) / 2, atol=1e-6)
+
+
+def test_brightness_contrast_gamma_move_statistics(images):
+    image = images[2]
+    assert adjust(image, Adjustments(brightness=1.3)).mean() > image.mean() + 0.03
+    assert adjust(image, Adjustments(contrast=0.5)).std() < 0.6 * image.std()
+    assert adjust(image, Adjustments(gamma=2.0)).mean() > image.mean() + 0.05
+
+
+def test_bad_look_values_are_clear_errors():
+    with pytest.raises(NSTError, match="strength"):
+        Look(strength=1.5)
+    with pytest.raises(NSTError, match="match must be"):
+        Look(match="sepia")
+    with pytest.raises(NSTError, match="positive"):
+        Look(adjustments=Adjustments(gamma=0.0))
