@@ -42,6 +42,8 @@ with stage_col:
             runs.start(content, style, settings)
         except NSTError as exc:
             st.error(str(exc))
+        else:
+            st.rerun()  # redraw with the button disabled and the live stage showing
     error = st.session_state.pop("last_error", None)
     if error:
         st.error(error)

@@ -15,6 +15,7 @@ finite the run ends with reason "diverged" and the last finite image.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence, Union
@@ -131,12 +132,16 @@ def stylise(
                 break
             history.append(losses)
             work += shape[0] * shape[1]
-            current = image.numpy()[0]
+            current = np.array(image.numpy()[0])  # a copy: never hand out a view of TensorFlow's buffer
             if step in snapshot_steps:
                 snapshots.append((step, current))
             wants_preview = settings.preview_every and step % settings.preview_every == 0
             elapsed = time.perf_counter() - started
             yield Step(step, settings.steps, losses, elapsed, current if wants_preview else None, shape, work / total_work)
+        # free this scale's graphs and variables here, in the thread that ran them: left to the cyclic
+        # garbage collector they may be freed from another thread (a UI's) while TensorFlow runs
+        del step_once, image, objective
+        gc.collect()
         if reason != "completed":
             break
     final = current if current.shape[:2] == content_full.shape[:2] else resize_array(current, content_full.shape[:2])

@@ -10,6 +10,7 @@ wait in line, so a classroom on one small server does not run out of memory.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -120,6 +121,7 @@ class Job:
                 for event in stylise(content, style, self.settings, backbone=backbone, should_stop=self._stop.is_set):
                     self._record(event)
             finally:
+                gc.collect()  # TensorFlow objects of the run are freed in this thread (see engine.py)
                 _slots.release()
         except NSTError as exc:
             with self._lock:

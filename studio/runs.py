@@ -139,7 +139,7 @@ def _status_line(status: JobStatus) -> str:
     return f"Step {status.step} of {status.steps} at {width}×{height} px · {status.elapsed:.1f} s{eta}"
 
 
-@st.fragment(run_every=0.5)
+@st.fragment(run_every=1.0)
 def live_stage() -> None:
     """The run in progress: progress bar, evolving image, live loss curves, Stop."""
     job: Job | None = st.session_state.get("job")
