@@ -19,7 +19,7 @@ brightness (a gain) and gamma. All images are float RGB arrays in [0, 1].
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from skimage.color import hsv2rgb, rgb2gray, rgb2hsv, rgb2yiq, yiq2rgb
@@ -62,9 +62,6 @@ class Look:
         a = self.adjustments
         if min(a.brightness, a.contrast, a.gamma) <= 0 or a.saturation < 0:
             raise NSTError("brightness, contrast and gamma must be positive and saturation >= 0.")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def finish(stylised: np.ndarray, content: np.ndarray, style: np.ndarray | None, look: Look) -> np.ndarray:
