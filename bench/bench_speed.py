@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+from bench_step import engine_seconds_per_step  # noqa: E402
 from tutorial_reference import TutorialLoop  # noqa: E402
 
 from nst import Settings, Step, load_backbone, load_image, stylise  # noqa: E402
@@ -99,12 +99,6 @@ def matmul_peak(n=2048, repeats=10):
     return 2 * n**3 / min(times) / 1e9
 
 
-def seconds_per_step(content, style, size, backbone, steps=8):
-    settings = Settings(size=size, steps=steps + 1, weights=backbone.source)
-    stamps = [e.elapsed for e in stylise(content, style, settings, backbone=backbone) if isinstance(e, Step)]
-    return statistics.median(np.diff(stamps))
-
-
 def peak_memory_mb(size, weights):
     out = ROOT / "bench" / f".mem-{size}.png"
     script = (
@@ -165,7 +159,8 @@ def main() -> None:
         print(f"measured float32 matmul peak: {peak:.0f} GFLOP/s")
         for size in (256, 512):
             c, s = load_image(args.content, size), load_image(args.style, size)
-            seconds = seconds_per_step(c, s, size, backbone)
+            step_settings = Settings(size=size, steps=9, weights=backbone.source)
+            seconds = engine_seconds_per_step(c, s, step_settings, backbone)
             gflops = conv_flops(backbone.network, c.shape[:2]) / seconds / 1e9
             results[f"seconds_per_step_{size}"] = seconds
             results[f"gflops_{size}"] = gflops

@@ -15,7 +15,7 @@ from .engine import Finished, Notice, Step, stylise
 from .errors import NSTError
 from .images import load_image, resize_array, save_image
 from .report import save_plot, write_csv
-from .settings import INITS, OPTIMIZERS, WEIGHT_SOURCES, Settings
+from .settings import INITS, OPTIMIZERS, STYLE_COLOURS, WEIGHT_SOURCES, Settings
 
 EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", choices=WEIGHT_SOURCES, default=d.weights, help=h("weights"))
     p.add_argument("--weights-file", default=None, help=h("weights_file"))
     c = p.add_argument_group("colour", "applied to the finished image (no effect on the optimisation) except --style-colours")
-    c.add_argument("--style-colours", choices=("keep", "content"), default="keep", help=h("style_colours"))
+    c.add_argument("--style-colours", choices=STYLE_COLOURS, default=d.style_colours, help=h("style_colours"))
     c.add_argument("--keep-colours", action="store_true",
                    help="luminance-only transfer: keep the photo's colours, take the stylised luminance (YIQ)")
     c.add_argument("--match", choices=MATCH_CHOICES, default="none",

@@ -138,8 +138,9 @@ def stylise(
             wants_preview = settings.preview_every and step % settings.preview_every == 0
             elapsed = time.perf_counter() - started
             yield Step(step, settings.steps, losses, elapsed, current if wants_preview else None, shape, work / total_work)
-        # free this scale's graphs and variables here, in the thread that ran them: left to the cyclic
-        # garbage collector they may be freed from another thread (a UI's) while TensorFlow runs
+        # free this scale's graphs and variables in the thread that ran them rather than leave them to
+        # the cyclic collector in whatever thread it next runs (a UI's). A precaution: it did not cure the
+        # crash of a compiled L-BFGS under Streamlit (BENCHMARKS.md), and no crash was traced to it
         del step_once, image, objective
         gc.collect()
         if reason != "completed":

@@ -121,7 +121,7 @@ class Job:
                 for event in stylise(content, style, self.settings, backbone=backbone, should_stop=self._stop.is_set):
                     self._record(event)
             finally:
-                gc.collect()  # TensorFlow objects of the run are freed in this thread (see engine.py)
+                gc.collect()  # free the run's TensorFlow objects in this thread (a precaution, see engine.py)
                 _slots.release()
         except NSTError as exc:
             with self._lock:

@@ -16,6 +16,7 @@ from .errors import NSTError
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
 INITS = ("content", "style", "noise")
+STYLE_COLOURS = ("keep", "content")
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
 WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
 DEFAULT_LEARNING_RATES = {"adam": 0.02, "sgd": 1e-4, "lbfgs": 0.5}
@@ -100,7 +101,7 @@ class Settings:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("init", self.init, INITS)
         _check_choice("weights", self.weights, WEIGHT_SOURCES)
-        _check_choice("style_colours", self.style_colours, ("keep", "content"))
+        _check_choice("style_colours", self.style_colours, STYLE_COLOURS)
         if self.learning_rate is not None:
             _check_positive("learning_rate", self.learning_rate)
         for name in ("content_weight", "style_weight", "tv_weight"):
