@@ -28,6 +28,7 @@ from typing import Callable
 import h5py
 import keras
 import numpy as np
+import tensorflow as tf
 
 from .errors import NSTError
 from .images import to_network
@@ -64,6 +65,7 @@ class Backbone:
 
 
 _networks: dict[tuple[str, str | None], keras.Model] = {}
+_casts: dict[tuple[int, str], keras.Model] = {}
 _lock = threading.Lock()
 
 
@@ -194,10 +196,38 @@ def _reason(exc: OSError) -> str:
     return str(getattr(exc, "reason", None) or exc)
 
 
-class FeatureExtractor:
-    """Maps [0, 1] RGB images to the activations of the content and style layers."""
+def cast_network(network: keras.Model, dtype: str) -> keras.Model:
+    """`network` itself for float32, else (once per process) a copy whose layers compute in `dtype`."""
+    if dtype == "float32":
+        return network
+    key = (id(network), dtype)
+    with _lock:
+        if key not in _casts:
+            copy = keras.models.clone_model(network, clone_function=lambda layer: _with_dtype(layer, dtype))
+            copy.set_weights(network.get_weights())
+            copy.trainable = False
+            _casts[key] = copy
+        return _casts[key]
 
-    def __init__(self, backbone: Backbone, content_layers: tuple[str, ...], style_layers: tuple[str, ...]):
+
+def _with_dtype(layer: keras.layers.Layer, dtype: str) -> keras.layers.Layer:
+    return layer.__class__.from_config({**layer.get_config(), "dtype": dtype})
+
+
+class FeatureExtractor:
+    """Maps [0, 1] RGB images to the activations (float32) of the content and style layers.
+
+    With `dtype` 'bfloat16' the network runs in bfloat16 (see nst/precision.py); its activations are
+    cast back to float32 so that the Gram matrices and losses keep full precision.
+    """
+
+    def __init__(
+        self,
+        backbone: Backbone,
+        content_layers: tuple[str, ...],
+        style_layers: tuple[str, ...],
+        dtype: str = "float32",
+    ):
         available = backbone.layer_names()
         unknown = [name for name in (*content_layers, *style_layers) if name not in available]
         if unknown:
@@ -207,13 +237,13 @@ class FeatureExtractor:
             )
         self.content_layers = content_layers
         self.style_layers = style_layers
-        net = backbone.network
+        net = cast_network(backbone.network, dtype)
         outputs = [net.get_layer(name).output for name in (*content_layers, *style_layers)]
         self.model = keras.Model(net.inputs, outputs)
         self.model.trainable = False
 
     def __call__(self, image) -> tuple[list, list]:
         """image: (1, H, W, 3) in [0, 1]. Returns (content activations, style activations)."""
-        outputs = self.model(to_network(image), training=False)
+        outputs = [tf.cast(o, tf.float32) for o in self.model(to_network(image), training=False)]
         n = len(self.content_layers)
         return list(outputs[:n]), list(outputs[n:])

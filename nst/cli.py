@@ -15,6 +15,7 @@ from .engine import Finished, Notice, Step, stylise
 from .errors import NSTError
 from .images import load_image, resize_array, save_image
 from .report import save_plot, write_csv
+from .precision import PRECISIONS
 from .settings import INITS, OPTIMIZERS, STYLE_COLOURS, WEIGHT_SOURCES, Settings
 
 EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=d.seed, help=h("seed"))
     p.add_argument("--weights", choices=WEIGHT_SOURCES, default=d.weights, help=h("weights"))
     p.add_argument("--weights-file", default=None, help=h("weights_file"))
+    p.add_argument("--precision", choices=PRECISIONS, default=d.precision, help=h("precision"))
     c = p.add_argument_group("colour", "applied to the finished image (no effect on the optimisation) except --style-colours")
     c.add_argument("--style-colours", choices=STYLE_COLOURS, default=d.style_colours, help=h("style_colours"))
     c.add_argument("--keep-colours", action="store_true",
@@ -75,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             style_layer_weights=args.style_layer_weights, style_blend=args.style_blend,
             style_scale=args.style_scale, init=args.init, seed=args.seed, weights=args.weights,
             weights_file=args.weights_file, outputs=args.outputs, style_colours=args.style_colours,
-            scales=args.scales,
+            scales=args.scales, precision=args.precision,
         )
         look = Look(
             keep_colours=args.keep_colours, match=args.match, strength=args.strength,

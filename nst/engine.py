@@ -24,12 +24,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import precision
 from .colour import match_palette
 from .errors import NSTError
 from .backbone import Backbone, DownloadProgress, FeatureExtractor, load_backbone
 from .images import MIN_SIDE, ImageSource, load_image, resize_array
 from .losses import Losses, content_loss, gram_matrix, style_loss, total_variation
-from .settings import Settings
+from .settings import DEFAULT_LEARNING_RATES, Settings
+
+# 'lbfgs-adam' (see phase_plan): shares of the steps spent on the coarse sizes and on the Adam finish
+COARSE_SHARE, FINISH_SHARE = 1 / 3, 0.7
+COARSE_MAX_STEPS, FULL_LBFGS_MAX_STEPS = 60, 40
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,8 @@ def stylise(
         backbone = load_backbone(settings.weights, settings.resolved_weights_file, on_download)
     if backbone.warning:
         yield Notice(backbone.warning)
-    extractor = FeatureExtractor(backbone, settings.content_layers, settings.style_layers)
+    dtype = precision.resolve(settings.precision)
+    extractor = FeatureExtractor(backbone, settings.content_layers, settings.style_layers, dtype)
 
     history: list[Losses] = []
     snapshot_steps = snapshot_schedule(settings.steps, settings.outputs)
@@ -103,20 +109,22 @@ def stylise(
     current: np.ndarray | None = None
     reason, message = "completed", f"Finished {settings.steps} steps."
     step = 0
-    plan = scale_plan(settings, content_full.shape[:2])
-    total_work, work = float(sum(h * w * n for (h, w), n in plan)), 0.0
-    for shape, scale_steps in plan:
-        content_image = resize_array(content_full, shape)
-        style_images = [resize_array(s, _scaled_shape(s.shape[:2], shape, settings.style_scale)) for s in styles_full]
-        # TV is a sum over pixels: on a half-size image it is about half as large, so coarse scales
-        # scale it back up to optimise the same balance as the full-size objective
-        tv_factor = max(content_full.shape[:2]) / max(shape)
-        objective = Objective(extractor, content_image, style_images, settings, backbone.style_gain, tv_factor)
-        start = initial_image(settings, content_image, style_images[0]) if current is None else resize_array(current, shape)
-        image = tf.Variable(start[None])
-        step_once = make_step(objective, settings, image)
-        current = start
-        for _ in range(scale_steps):
+    plan = phase_plan(settings, content_full.shape[:2])
+    total_work, work = float(sum(h * w * n for (h, w), _, n in plan)), 0.0
+    objective, current_shape = None, None
+    for shape, optimizer, phase_steps in plan:
+        if shape != current_shape:
+            content_image = resize_array(content_full, shape)
+            style_images = [resize_array(s, _scaled_shape(s.shape[:2], shape, settings.style_scale)) for s in styles_full]
+            # TV is a sum over pixels: on a half-size image it is about half as large, so coarse scales
+            # scale it back up to optimise the same balance as the full-size objective
+            tv_factor = max(content_full.shape[:2]) / max(shape)
+            objective = Objective(extractor, content_image, style_images, settings, backbone.style_gain, tv_factor)
+            start = initial_image(settings, content_image, style_images[0]) if current is None else resize_array(current, shape)
+            current, current_shape = start, shape
+        image = tf.Variable(current[None])
+        step_once = make_step(objective, settings, image, optimizer)
+        for _ in range(phase_steps):
             if should_stop is not None and should_stop():
                 reason, message = "cancelled", f"Stopped after {step} steps."
                 break
@@ -133,15 +141,15 @@ def stylise(
             history.append(losses)
             work += shape[0] * shape[1]
             current = np.array(image.numpy()[0])  # a copy: never hand out a view of TensorFlow's buffer
-            if step in snapshot_steps:
-                snapshots.append((step, current))
+            if step in snapshot_steps:  # at the output's size, even when taken on a coarse scale
+                snapshots.append((step, resize_array(current, content_full.shape[:2])))
             wants_preview = settings.preview_every and step % settings.preview_every == 0
             elapsed = time.perf_counter() - started
             yield Step(step, settings.steps, losses, elapsed, current if wants_preview else None, shape, work / total_work)
-        # free this scale's graphs and variables in the thread that ran them rather than leave them to
+        # free this phase's graphs and variables in the thread that ran them rather than leave them to
         # the cyclic collector in whatever thread it next runs (a UI's). A precaution: it did not cure the
         # crash of a compiled L-BFGS under Streamlit (BENCHMARKS.md), and no crash was traced to it
-        del step_once, image, objective
+        del step_once, image
         gc.collect()
         if reason != "completed":
             break
@@ -151,25 +159,52 @@ def stylise(
     yield Finished(final, reason, message, len(history), time.perf_counter() - started, history, snapshots)
 
 
-def scale_plan(settings: Settings, shape: tuple[int, int]) -> list[tuple[tuple[int, int], int]]:
-    """(height, width) and step count of each scale, coarsest first, ending at the full `shape`.
-
-    Each scale is twice the size of the previous one (never below MIN_SIDE) and gets half as many
-    steps, so a coarse step, 4x cheaper, carries more of the work: with 3 scales the whole run costs
-    about a quarter of the same number of full-size steps.
-    """
+def scale_sizes(settings: Settings, shape: tuple[int, int]) -> list[tuple[int, int]]:
+    """(height, width) of each scale, coarsest first, each twice the previous, ending at `shape`."""
     sizes = []
     for k in range(settings.scales):
-        factor = 2**k
-        scaled = (round(shape[0] / factor), round(shape[1] / factor))
+        scaled = (round(shape[0] / 2**k), round(shape[1] / 2**k))
         if min(scaled) < MIN_SIDE:
             break
         sizes.append(scaled)
-    sizes.reverse()
+    return sizes[::-1]
+
+
+def scale_plan(settings: Settings, shape: tuple[int, int]) -> list[tuple[tuple[int, int], int]]:
+    """(height, width) and step count of each scale, coarsest first, ending at the full `shape`.
+
+    Each finer scale gets half as many steps as the previous one, so a coarse step, 4x cheaper, carries
+    more of the work: with 3 scales the whole run costs about a quarter of the same number of full-size
+    steps.
+    """
+    sizes = scale_sizes(settings, shape)
     shares = [2.0 ** (len(sizes) - 1 - i) for i in range(len(sizes))]
     counts = [int(settings.steps * share / sum(shares)) for share in shares]
     counts[-1] += settings.steps - sum(counts)
     return [(size, count) for size, count in zip(sizes, counts) if count > 0]
+
+
+def phase_plan(settings: Settings, shape: tuple[int, int]) -> list[tuple[tuple[int, int], str, int]]:
+    """(size, optimiser, steps) of each phase of a run.
+
+    Every optimiser but 'lbfgs-adam' runs the scales of `scale_plan`. 'lbfgs-adam' spends COARSE_SHARE
+    of the steps (at most COARSE_MAX_STEPS per size) on the coarse sizes, in equal parts, all with
+    L-BFGS, and the rest on the full size, where L-BFGS starts (FINISH_SHARE of the steps there go to
+    Adam, and at most FULL_LBFGS_MAX_STEPS to L-BFGS) and Adam finishes. L-BFGS nears a minimum fast
+    but stalls on the corners of the total-variation term (a sum of absolute values, not smooth),
+    where Adam's nearly sign-sized steps keep making progress; on a coarse size L-BFGS plateaus within
+    about 60 steps, so longer runs put their extra steps into the Adam finish (BENCHMARKS.md).
+    """
+    if settings.optimizer != "lbfgs-adam":
+        return [(size, settings.optimizer, count) for size, count in scale_plan(settings, shape)]
+    *coarse, full = scale_sizes(settings, shape)
+    per_size = min(round(settings.steps * COARSE_SHARE / len(coarse)), COARSE_MAX_STEPS) if coarse else 0
+    coarse_steps = [per_size] * len(coarse)
+    full_steps = settings.steps - sum(coarse_steps)
+    finish = max(round(full_steps * FINISH_SHARE), full_steps - FULL_LBFGS_MAX_STEPS)
+    phases = [(size, "lbfgs", count) for size, count in zip(coarse, coarse_steps)]
+    phases += [(full, "lbfgs", full_steps - finish), (full, "adam", finish)]
+    return [phase for phase in phases if phase[2] > 0]
 
 
 def _scaled_shape(style_shape: tuple[int, int], shape: tuple[int, int], style_scale: float) -> tuple[int, int]:
@@ -195,9 +230,12 @@ def initial_image(settings: Settings, content: np.ndarray, style: np.ndarray) ->
 
 
 def make_optimizer(settings: Settings) -> keras.optimizers.Optimizer:
-    """Adam as in the TF tutorial, or SGD with momentum and exponential decay as in the Keras example."""
+    """Adam as in the TF tutorial (lbfgs-adam's finish: less momentum), or SGD with momentum and decay
+    as in the Keras example."""
     if settings.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=settings.lr, beta_1=0.99, epsilon=0.1)
+    if settings.optimizer == "lbfgs-adam":
+        return keras.optimizers.Adam(learning_rate=settings.lr, beta_1=0.9, epsilon=0.1)
     schedule = keras.optimizers.schedules.ExponentialDecay(settings.lr, decay_steps=100, decay_rate=0.96)
     return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)
 
@@ -237,10 +275,11 @@ class Objective:
         return content + style + tv, content, style, tv
 
 
-def make_step(objective: Objective, settings: Settings, image: tf.Variable) -> Callable:
-    """One optimisation step on `image`: returns (loss terms before the step, whether the image is finite)."""
-    if settings.optimizer == "lbfgs":
-        return LBFGS(objective, image, max_step=settings.lr)
+def make_step(objective: Objective, settings: Settings, image: tf.Variable, optimizer: str) -> Callable:
+    """One `optimizer` step on `image`: returns (loss terms before the step, whether the image is finite)."""
+    if optimizer == "lbfgs":
+        max_step = settings.lr if settings.optimizer == "lbfgs" else DEFAULT_LEARNING_RATES["lbfgs"]
+        return LBFGS(objective, image, max_step=max_step)
     optimizer = make_optimizer(settings)
 
     @tf.function

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import NSTError
+from .precision import PRECISIONS
 
-OPTIMIZERS = ("adam", "sgd", "lbfgs")
+OPTIMIZERS = ("lbfgs-adam", "lbfgs", "adam", "sgd")
 INITS = ("content", "style", "noise")
 STYLE_COLOURS = ("keep", "content")
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
 WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
-DEFAULT_LEARNING_RATES = {"adam": 0.02, "sgd": 1e-4, "lbfgs": 0.5}
+DEFAULT_LEARNING_RATES = {"lbfgs-adam": 0.01, "lbfgs": 0.5, "adam": 0.02, "sgd": 1e-4}
 DEFAULT_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
 
@@ -33,19 +34,23 @@ def _help(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Settings:
-    """One run's settings. The defaults reproduce the objective of the TensorFlow tutorial."""
+    """One run's settings. The defaults are the TensorFlow tutorial's objective, optimised by the fast
+    mode measured in BENCHMARKS.md (L-BFGS then Adam, coarse-to-fine over 2 sizes, 150 steps)."""
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
-    steps: int = field(default=500, metadata=_help("Number of optimisation steps."))
+    steps: int = field(default=150, metadata=_help("Number of optimisation steps."))
     optimizer: str = field(
-        default="adam",
-        metadata=_help("Optimiser: 'adam', 'sgd' (momentum 0.9, decaying rate) or 'lbfgs' (Gatys et al.'s)."),
+        default="lbfgs-adam",
+        metadata=_help(
+            "Optimiser: 'lbfgs-adam' (fastest: L-BFGS, then Adam finishes the full size), 'lbfgs' (Gatys et "
+            "al.'s), 'adam' (the TF tutorial's) or 'sgd' (momentum 0.9, decaying rate)."
+        ),
     )
     learning_rate: float | None = field(
         default=None,
         metadata=_help(
             "Step size; empty picks the optimiser's default (Adam 0.02, SGD 1e-4; for L-BFGS, 0.5 is the "
-            "largest change of any pixel in one step)."
+            "largest change of any pixel in one step; for lbfgs-adam, 0.01 is the rate of the Adam finish)."
         ),
     )
     content_weight: float = field(default=1e4, metadata=_help("How strongly the result keeps the photo's content."))
@@ -86,10 +91,19 @@ class Settings:
         ),
     )
     scales: int = field(
-        default=1,
+        default=2,
         metadata=_help(
             "Coarse-to-fine: optimise at this many sizes, each twice the previous and ending at `size`; "
-            "the steps are split so that each finer size gets half as many (1 = one size only)."
+            "each finer size gets half as many steps (lbfgs-adam: a third of the steps on the coarse sizes, "
+            "the rest at full size; 1 = one size only)."
+        ),
+    )
+    precision: str = field(
+        default="auto",
+        metadata=_help(
+            "Number format of the network: 'bfloat16' is about twice as fast where the hardware has it "
+            "(recent GPUs, CPUs with AVX512-BF16/AMX) and changes the loss by under 1%; 'float32' is exact; "
+            "'auto' picks bfloat16 only where it is native."
         ),
     )
     preview_every: int = field(default=0, metadata=_help("Attach a preview image every N steps (0: never)."))
@@ -102,6 +116,7 @@ class Settings:
         _check_choice("init", self.init, INITS)
         _check_choice("weights", self.weights, WEIGHT_SOURCES)
         _check_choice("style_colours", self.style_colours, STYLE_COLOURS)
+        _check_choice("precision", self.precision, PRECISIONS)
         if self.learning_rate is not None:
             _check_positive("learning_rate", self.learning_rate)
         for name in ("content_weight", "style_weight", "tv_weight"):

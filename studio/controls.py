@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from nst import NSTError, Settings
+from nst.precision import PRECISIONS
 from nst.settings import DEFAULT_LEARNING_RATES, DEFAULT_STYLE_LAYERS, WEIGHTS_FILE_ENV
 
 VGG19_LAYERS = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for i in range(1, n + 1)]
+OPTIMIZER_LABELS = {"lbfgs-adam": "L-BFGS+Adam", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}
 WEIGHT_SOURCES = {"ImageNet VGG19": "imagenet", "Offline VGG16": "offline", "Local file": "file"}
 
 
@@ -26,11 +28,11 @@ PRESETS = {
 DEFAULTS = {
     "preset": "balanced",
     **PRESETS["balanced"],
-    # the fast mode measured in BENCHMARKS.md: L-BFGS, coarse-to-fine over 2 sizes
-    "learning_rate": DEFAULT_LEARNING_RATES["lbfgs"],
-    "steps": 100,
-    "optimizer": "lbfgs",
-    "scales": 2,
+    # the engine's fast mode measured in BENCHMARKS.md: L-BFGS then Adam, coarse-to-fine over 2 sizes
+    "learning_rate": DEFAULT_LEARNING_RATES[Settings().optimizer],
+    "steps": Settings().steps,
+    "optimizer": Settings().optimizer,
+    "scales": Settings().scales,
     "init": "content",
     "size": 256,
     "outputs": 4,
@@ -41,6 +43,7 @@ DEFAULTS = {
     "style_colours": "keep",
     "weights_source": "ImageNet VGG19",
     "weights_file": "",
+    "precision": "auto",
 }
 
 
@@ -86,8 +89,8 @@ def sidebar() -> tuple[Settings | None, str | None]:
         st.subheader("Optimisation")
         st.slider("Iterations", 10, 1000, step=10, key="steps", help=h("steps"))
         st.select_slider("Learning rate", LR_OPTIONS, key="learning_rate", format_func=_fmt, help=h("learning_rate"))
-        st.radio("Optimiser", ["lbfgs", "adam", "sgd"], key="optimizer", horizontal=True,
-                 format_func={"lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}.get,
+        st.radio("Optimiser", list(OPTIMIZER_LABELS), key="optimizer", horizontal=True,
+                 format_func=OPTIMIZER_LABELS.get,
                  on_change=apply_optimizer_default,
                  help=h("optimizer") + " Switching sets the learning rate to the optimiser's default.")
         st.slider("Coarse-to-fine sizes", 1, 4, key="scales", help=h("scales"))
@@ -106,6 +109,7 @@ def sidebar() -> tuple[Settings | None, str | None]:
                 st.number_input(f"weight of {name}", 0.0, 100.0, 1.0, 0.1, key=f"w_{name}")
                 for name in st.session_state["style_layers"]
             ]
+            st.radio("Number format", list(PRECISIONS), key="precision", horizontal=True, help=h("precision"))
             st.radio("Network weights", list(WEIGHT_SOURCES), key="weights_source", help=h("weights"))
             if st.session_state["weights_source"] == "Local file":
                 st.text_input("Weights file path", key="weights_file", placeholder=f"or set ${WEIGHTS_FILE_ENV}",
@@ -120,6 +124,7 @@ def sidebar() -> tuple[Settings | None, str | None]:
             style_layer_weights=tuple(layer_weights) if layer_weights else None,
             scales=s["scales"], style_colours=s["style_colours"], init=s["init"], seed=int(s["seed"]), weights=WEIGHT_SOURCES[s["weights_source"]],
             weights_file=s["weights_file"] or None, preview_every=s["preview_every"], outputs=s["outputs"],
+            precision=s["precision"],
         )
     except NSTError as exc:
         return None, str(exc)

@@ -9,6 +9,7 @@ from nst import NSTError
 from nst.colour import Adjustments, Look, finish
 from nst.images import encode_png
 
+from .controls import OPTIMIZER_LABELS
 from .inputs import show_fitted
 from .runs import STAGE_HEIGHT, RunRecord, loss_chart
 
@@ -26,7 +27,7 @@ def _reset_look() -> None:
 def summary(run: RunRecord) -> str:
     s = run.settings
     return (
-        f"{s.size} px · {len(run.history)} steps · {s.optimizer.upper()} lr {s.lr:g} · {s.scales} size(s) · "
+        f"{s.size} px · {len(run.history)} steps · {OPTIMIZER_LABELS[s.optimizer]} lr {s.lr:g} · {s.scales} size(s) · "
         f"content {s.content_weight:g} · style {s.style_weight:g} · TV {s.tv_weight:g} · {s.init} start · "
         f"painting colours: {s.style_colours} · {s.weights} weights · seed {s.seed}"
     )

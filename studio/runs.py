@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nst import Backbone, Settings, load_backbone, load_image
+from nst import Backbone, Settings, load_backbone, load_image, precision
+from nst.backbone import cast_network
 from nst.backbone import imagenet_weights_cached
 from nst.images import encode_png
 from nst.jobs import Job, JobStatus
@@ -56,7 +57,9 @@ class RunRecord:
 
 @st.cache_resource(show_spinner=False)
 def _backbone(source: str, weights_file: str | None, _on_download=None) -> Backbone:
-    return load_backbone(source, weights_file, _on_download)
+    backbone = load_backbone(source, weights_file, _on_download)
+    cast_network(backbone.network, precision.resolve("auto"))  # build the default format's copy up front
+    return backbone
 
 
 def get_backbone(settings: Settings) -> Backbone:

@@ -6,7 +6,7 @@ import pytest
 from nst import Finished, NSTError, Settings, Step, stylise
 
 # TV has its own unit test; here its L1 gradient would swamp the random network's small style term
-FAST = Settings(size=64, steps=30, weights="random", learning_rate=0.05, tv_weight=0.0)
+FAST = Settings(size=64, steps=30, scales=1, weights="random", optimizer="adam", learning_rate=0.05, tv_weight=0.0)
 
 
 def _run(pair, settings=FAST, **kwargs):
@@ -112,3 +112,30 @@ def test_coarse_scales_keep_the_tv_balance(tiny_pair):
     full = Objective(extractor, content, [style], settings)
     half = Objective(extractor, content[::2, ::2], [style], settings, tv_factor=2.0)
     assert half.tv_weight == 2 * full.tv_weight == 60.0
+
+
+def test_lbfgs_adam_runs_lbfgs_on_every_size_then_adam_finishes_the_full_size():
+    from nst.engine import phase_plan
+
+    plan = phase_plan(Settings(size=512, steps=180, scales=3, optimizer="lbfgs-adam"), (340, 512))
+    sizes = [(85, 128), (170, 256), (340, 512)]
+    # a third of the steps on the coarse sizes, then 30% L-BFGS and 70% Adam at full size
+    assert plan == [(sizes[0], "lbfgs", 30), (sizes[1], "lbfgs", 30), (sizes[2], "lbfgs", 36), (sizes[2], "adam", 84)]
+    assert phase_plan(Settings(size=256, steps=120, scales=2, optimizer="lbfgs"), (170, 256)) == [
+        (sizes[0], "lbfgs", 80), (sizes[1], "lbfgs", 40)]
+    one_size = phase_plan(Settings(size=256, steps=100, scales=1, optimizer="lbfgs-adam"), (170, 256))
+    assert one_size == [(sizes[1], "lbfgs", 30), (sizes[1], "adam", 70)]
+    # long runs: L-BFGS plateaus, so the coarse sizes and the full-size L-BFGS are capped, Adam gets the rest
+    long = phase_plan(Settings(size=256, steps=600, scales=2, optimizer="lbfgs-adam"), (170, 256))
+    assert long == [(sizes[0], "lbfgs", 60), (sizes[1], "lbfgs", 40), (sizes[1], "adam", 500)]
+
+
+def test_lbfgs_adam_keeps_lowering_the_loss_through_the_hand_over(tiny_pair):
+    settings = FAST.replace(init="noise", steps=20, optimizer="lbfgs-adam", learning_rate=None, preview_every=1)
+    steps, finished = _run(tiny_pair, settings)
+    assert finished.reason == "completed" and finished.steps_done == 20
+    history = [s.losses.total for s in steps]
+    from nst.engine import FINISH_SHARE
+
+    hand_over = 20 - round(20 * FINISH_SHARE)
+    assert history[-1] < history[hand_over] < 0.7 * history[0]  # the Adam phase carries on from L-BFGS

@@ -4,14 +4,15 @@ from nst import NSTError, Settings
 from nst.settings import WEIGHTS_FILE_ENV
 
 
-def test_defaults_are_the_tensorflow_tutorial_objective(monkeypatch):
+def test_defaults_are_the_tutorial_objective_with_the_fast_mode(monkeypatch):
     monkeypatch.delenv(WEIGHTS_FILE_ENV, raising=False)
     s = Settings()
     assert (s.content_weight, s.style_weight, s.tv_weight) == (1e4, 1e-2, 30.0)
     assert s.content_layers == ("block5_conv2",)
     assert s.style_layers == tuple(f"block{i}_conv1" for i in range(1, 6))
     assert s.normalised_style_layer_weights == pytest.approx((0.2,) * 5)
-    assert (s.optimizer, s.lr, s.weights) == ("adam", 0.02, "imagenet")
+    assert (s.optimizer, s.lr, s.scales, s.steps, s.weights) == ("lbfgs-adam", 0.01, 2, 150, "imagenet")
+    assert s.replace(optimizer="adam").lr == 0.02  # the tutorial's Adam
 
 
 @pytest.mark.parametrize(
