@@ -22,7 +22,9 @@ EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    h = Settings.help
+    def h(name: str) -> str:
+        return Settings.help(name).replace("%", "%%")  # argparse formats help texts with %
+
     d = Settings()
     p = argparse.ArgumentParser(
         prog="python -m nst",

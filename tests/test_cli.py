@@ -76,3 +76,13 @@ def test_python_dash_m_reports_bad_input_without_traceback(tmp_path):
     )
     assert result.returncode == EXIT_BAD_INPUT
     assert "Traceback" not in result.stderr and "error: The content image file" in result.stderr
+
+
+def test_help_documents_every_option(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--optimizer", "--precision", "--scales", "--weights-file", "--keep-colours"):
+        assert option in text
+    assert "lbfgs-adam" in text and "under 1%" in text  # help texts come from Settings, % intact
