@@ -16,37 +16,16 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+
 STEP = re.compile(r"Step (\d+) of (\d+)")
-
-
-def start_server(port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-            return process
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise SystemExit("streamlit did not start")
-            time.sleep(0.5)
 
 
 def renice_browser() -> None:
@@ -88,28 +67,20 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = start_server(port)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.goto(f"http://127.0.0.1:{port}")
+    with streamlit_server() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(url)
+        page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
+        if not args.same_priority:
+            renice_browser()  # now that the page's renderer processes exist
+        page.wait_for_timeout(2000)
+        for run in range(1, args.runs + 1):
+            marks = time_one_run(page)
+            print(f"run {run}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in marks.items()), flush=True)
             page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
-            if not args.same_priority:
-                renice_browser()  # now that the page's renderer processes exist
             page.wait_for_timeout(2000)
-            for run in range(1, args.runs + 1):
-                marks = time_one_run(page)
-                print(f"run {run}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in marks.items()), flush=True)
-                page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
-                page.wait_for_timeout(2000)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import numpy as np
 from .colour import MATCH_CHOICES, Adjustments, Look, finish
 from .engine import Finished, Notice, Step, stylise
 from .errors import NSTError
-from .images import load_image, resize_array, save_image
+from .images import load_image, save_image
 from .report import save_plot, write_csv
 from .precision import PRECISIONS
 from .settings import INITS, OPTIMIZERS, STYLE_COLOURS, WEIGHT_SOURCES, Settings
@@ -118,8 +118,7 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
     style = load_image(args.style[0], settings.size, "style image") if look.match == "style" else None
 
     def finished(image: np.ndarray) -> np.ndarray:
-        shape = image.shape[:2]  # snapshots from coarse scales are smaller
-        return finish(image, resize_array(content, shape), style, look)
+        return finish(image, content, style, look)  # the engine hands out every image at the output size
 
     save_image(finished(result.image), output)
     for step, image in result.snapshots[:-1]:

@@ -153,7 +153,7 @@ def stylise(
         gc.collect()
         if reason != "completed":
             break
-    final = current if current.shape[:2] == content_full.shape[:2] else resize_array(current, content_full.shape[:2])
+    final = resize_array(current, content_full.shape[:2])  # the image itself when already full size
     if reason != "completed" and history and (not snapshots or snapshots[-1][0] != len(history)):
         snapshots.append((len(history), final))
     yield Finished(final, reason, message, len(history), time.perf_counter() - started, history, snapshots)

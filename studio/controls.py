@@ -25,14 +25,14 @@ PRESETS = {
     "balanced": {"content_weight": 1e4, "style_weight": 1e-2, "tv_weight": 30.0},  # the TF tutorial
     "bold": {"content_weight": 1e4, "style_weight": 5e-2, "tv_weight": 10.0},
 }
+_ENGINE = Settings()  # the engine's fast mode measured in BENCHMARKS.md: L-BFGS then Adam, 2 sizes
 DEFAULTS = {
     "preset": "balanced",
     **PRESETS["balanced"],
-    # the engine's fast mode measured in BENCHMARKS.md: L-BFGS then Adam, coarse-to-fine over 2 sizes
-    "learning_rate": DEFAULT_LEARNING_RATES[Settings().optimizer],
-    "steps": Settings().steps,
-    "optimizer": Settings().optimizer,
-    "scales": Settings().scales,
+    "learning_rate": _ENGINE.lr,
+    "steps": _ENGINE.steps,
+    "optimizer": _ENGINE.optimizer,
+    "scales": _ENGINE.scales,
     "init": "content",
     "size": 256,
     "outputs": 4,

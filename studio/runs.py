@@ -12,8 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from nst import Backbone, Settings, load_backbone, load_image, precision
-from nst.backbone import cast_network
-from nst.backbone import imagenet_weights_cached
+from nst.backbone import cast_network, imagenet_weights_cached
 from nst.images import encode_png
 from nst.jobs import Job, JobStatus
 from nst.losses import Losses

@@ -82,8 +82,9 @@ def test_unknown_layer_is_a_clear_error(tiny_pair):
 def test_coarse_to_fine_ends_at_full_size_with_growing_scales(tiny_pair):
     content, style = tiny_pair
     big = np.kron(content, np.ones((2, 2, 1)))  # 128 px content
-    settings = FAST.replace(size=128, steps=14, scales=2, preview_every=1)
+    settings = FAST.replace(size=128, steps=14, scales=2, preview_every=1, outputs=2)
     steps, finished = _run((big, style), settings)
+    assert [(step, image.shape) for step, image in finished.snapshots] == [(7, (128, 128, 3)), (14, (128, 128, 3))]
     shapes = [s.shape for s in steps]
     assert shapes[0] == (64, 64) and shapes[-1] == (128, 128) and shapes == sorted(shapes)
     assert shapes.count((64, 64)) == 9 and shapes.count((128, 128)) == 5  # finer scale: half the steps
