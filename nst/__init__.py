@@ -1,17 +1,23 @@
-"""NST Studio's engine: neural style transfer (Gatys et al.) with a Keras VGG, no UI code."""
+"""NST Studio's engine: neural style transfer (Gatys et al.) with a Keras VGG, no UI code.
 
+The names below load lazily, so that a process which only reads images, settings or results (the
+studio's server, whose runs happen in a worker process) never imports TensorFlow.
+"""
+
+import importlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the CLI
 
-from .backbone import Backbone, load_backbone  # noqa: E402
-from .engine import Finished, Notice, Step, stylise  # noqa: E402
-from .errors import NSTError  # noqa: E402
-from .images import load_image, save_image  # noqa: E402
-from .losses import Losses  # noqa: E402
-from .settings import Settings  # noqa: E402
+_EXPORTS = {
+    "Backbone": "backbone", "load_backbone": "backbone", "stylise": "engine",
+    "Finished": "events", "Losses": "events", "Notice": "events", "Step": "events",
+    "NSTError": "errors", "load_image": "images", "save_image": "images", "Settings": "settings",
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = [
-    "Backbone", "Finished", "Losses", "NSTError", "Notice", "Settings", "Step",
-    "load_backbone", "load_image", "save_image", "stylise",
-]
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'nst' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

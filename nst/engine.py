@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence, Union
+from typing import Callable, Iterator, Sequence
 
 import keras
 import numpy as np
@@ -26,8 +25,9 @@ import tensorflow as tf
 
 from . import precision
 from .colour import match_palette
-from .errors import NSTError
 from .backbone import Backbone, DownloadProgress, FeatureExtractor, load_backbone
+from .errors import NSTError
+from .events import Event, Finished, Notice, Step
 from .images import MIN_SIDE, ImageSource, load_image, resize_array
 from .losses import Losses, content_loss, gram_matrix, style_loss, total_variation
 from .settings import DEFAULT_LEARNING_RATES, Settings
@@ -37,40 +37,6 @@ COARSE_SHARE, FINISH_SHARE = 1 / 3, 0.7
 COARSE_MAX_STEPS, FULL_LBFGS_MAX_STEPS = 60, 40
 
 
-@dataclass(frozen=True)
-class Notice:
-    """A message for the user, e.g. that the offline backbone replaced ImageNet weights."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Step:
-    """Progress after one optimisation step; `losses` were measured on the image before the step."""
-
-    step: int
-    steps: int
-    losses: Losses
-    elapsed: float
-    preview: np.ndarray | None = None
-    shape: tuple[int, int] = (0, 0)  # (height, width) of the scale this step ran at
-    work: float = 0.0  # fraction of the run's compute done (pixel-steps), for progress bars and ETAs
-
-
-@dataclass(frozen=True)
-class Finished:
-    """The end of a run. `reason` is 'completed', 'cancelled' or 'diverged'."""
-
-    image: np.ndarray
-    reason: str
-    message: str
-    steps_done: int
-    elapsed: float
-    history: list[Losses] = field(default_factory=list)
-    snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
-
-
-Event = Union[Notice, Step, Finished]
 
 
 def stylise(

@@ -12,20 +12,28 @@ RGB -> BGR, scaled to [0, 255], ImageNet channel means subtracted).
 
 from __future__ import annotations
 
+import errno
 import io
+import struct
 import warnings
 from pathlib import Path
 from typing import BinaryIO, Union
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .errors import NSTError
+from .structure import check_structure
 
-ImageSource = Union[str, Path, bytes, bytearray, BinaryIO, Image.Image, np.ndarray]
+ImageSource = Union[str, Path, bytes, bytearray, memoryview, BinaryIO, Image.Image, np.ndarray]
 
-MAX_PIXELS = 60_000_000  # about an 8000 x 7500 photo; anything larger is refused before decoding
+# Limits on untrusted files, all checked before any pixel is decoded (README, "Limits")
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # Pillow plugin names; JPEG includes MPO (phones)
+FORMAT_NAMES = "PNG, JPEG, WebP, BMP, GIF or TIFF"
+MAX_FILE_BYTES = 200 * 2**20
+MAX_PIXELS = 60_000_000  # about an 8000 x 7500 photo
 MAX_SIDE = 30_000
+MAX_DECODED_BYTES = 256 * 2**20  # working memory of a decode (see decoded_bytes): 60 MP of RGB, 32 MP with alpha
 MIN_SIDE = 32  # after resizing: VGG's four poolings leave 2 x 2 locations at block5
 
 IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
@@ -37,25 +45,7 @@ def load_image(source: ImageSource, size: int | None = None, name: str = "image"
     Raises NSTError with a readable message for anything that is not a usable image.
     """
     image = _open(source, name)
-    rgb = _to_rgb(image, name)
-    if size is not None:
-        rgb = resize_longer_side(rgb, size, name)
-    return np.asarray(rgb, dtype=np.float32) / 255.0
-
-
-def resize_longer_side(image: Image.Image, size: int, name: str = "image") -> Image.Image:
-    """Resize a PIL image so that its longer side is `size` pixels, keeping the aspect ratio."""
-    width, height = image.size
-    scale = size / max(width, height)
-    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    if min(new_size) < MIN_SIDE:
-        raise NSTError(
-            f"The {name} is too narrow: at {size} px its shorter side would be {min(new_size)} px, "
-            f"and the network needs at least {MIN_SIDE} px. Use a larger size or a less elongated image."
-        )
-    if new_size == image.size:
-        return image
-    return image.resize(new_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return np.asarray(_decode(image, size, name), dtype=np.float32) / 255.0
 
 
 def resize_array(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -109,53 +99,96 @@ def from_network(x):
 
 
 def _open(source: ImageSource, name: str) -> Image.Image:
+    """Identify `source` as one of the supported formats (header only: nothing decoded yet)."""
     if isinstance(source, Image.Image):
         return source
     if isinstance(source, np.ndarray):
         return _from_array(source, name)
-    if isinstance(source, (bytes, bytearray)):
-        stream: BinaryIO | Path = io.BytesIO(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
     elif isinstance(source, (str, Path)):
-        stream = Path(source)
-        if not stream.is_file():
-            raise NSTError(f"The {name} file '{source}' does not exist.")
+        data = _read_file(Path(source), name)
     elif hasattr(source, "read"):
         if hasattr(source, "seek"):
             source.seek(0)
-        stream = io.BytesIO(source.read())
+        data = source.read(MAX_FILE_BYTES + 1)
+        if not isinstance(data, bytes):
+            raise NSTError(f"The {name} must be read in binary mode.")
     else:
         raise NSTError(f"The {name} must be a file path, bytes or an image, not {type(source).__name__}.")
-    if isinstance(stream, io.BytesIO) and stream.getbuffer().nbytes == 0:
+    if not data:
         raise NSTError(f"The {name} is empty (0 bytes).")
+    if len(data) > MAX_FILE_BYTES:
+        raise NSTError(f"The {name} is larger than {MAX_FILE_BYTES // 2**20} MB; this app opens smaller files.")
+    check_structure(data, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream)
-            _check_dimensions(image.size, name)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            _check_dimensions(image.size, image.mode, name)
             image.seek(0)  # first frame of animations
-            image.load()
     except NSTError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise NSTError(f"The {name} is too large to open safely ({exc}).") from exc
-    except UnidentifiedImageError as exc:
-        raise NSTError(
-            f"The {name} is not an image this app can read. Use PNG, JPEG, WebP, BMP, GIF or TIFF."
-        ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise NSTError(f"The {name} could not be decoded; the file looks damaged or truncated ({exc}).") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise NSTError(_too_large(name, "")) from None
+    except UnidentifiedImageError:
+        raise NSTError(f"The {name} is not an image this app reads. Use {FORMAT_NAMES}.") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise NSTError(f"The {name} could not be decoded; the file looks damaged or truncated ({_brief(exc)}).") from None
     return image
 
 
-def _check_dimensions(size: tuple[int, int], name: str) -> None:
+def _read_file(path: Path, name: str) -> bytes:
+    """The bytes of a regular file, with a message for every way a path can be wrong."""
+    try:
+        if not path.exists():
+            raise NSTError(f"The {name} file '{_shorten(path)}' does not exist.")
+        if path.is_dir():
+            raise NSTError(f"The {name} '{_shorten(path)}' is a folder, not an image file.")
+        if not path.is_file():
+            raise NSTError(f"The {name} '{_shorten(path)}' is not a regular file (a pipe or a device?).")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise NSTError(f"The {name} is larger than {MAX_FILE_BYTES // 2**20} MB; this app opens smaller files.")
+        return path.read_bytes()
+    except NSTError:
+        raise
+    except OSError as exc:  # a name too long, no permission, an I/O error
+        reason = "the path is too long for this system" if exc.errno == errno.ENAMETOOLONG else exc.strerror or str(exc)
+        raise NSTError(f"Cannot read the {name} '{_shorten(path)}': {reason}.") from None
+
+
+def _shorten(path: Path | str, limit: int = 80) -> str:
+    text = str(path)
+    return text if len(text) <= limit else text[: limit // 2] + "…" + text[-limit // 2 :]
+
+
+def _brief(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _too_large(name: str, dimensions: str) -> str:
+    return (
+        f"The {name}{dimensions} is larger than this app opens: at most {MAX_PIXELS // 1_000_000} megapixels, "
+        f"{MAX_SIDE:,} px per side and {MAX_DECODED_BYTES // 2**20} MB decoded. Shrink it first."
+    )
+
+
+def decoded_bytes(size: tuple[int, int], mode: str) -> int:
+    """Memory the loader needs to decode an image of this size and mode and shrink it (see `_decode`):
+    Pillow stores 1, 2 or 4 bytes per pixel; '1' and 'P' are converted at full size first (to L, and to
+    RGB or RGBA), and resizing an image with alpha makes a premultiplied copy."""
+    per_pixel = {"1": 2, "L": 1, "P": 9, "I": 4, "F": 4, "LA": 8, "La": 8, "PA": 8, "RGBA": 8, "RGBa": 8}
+    default = 2 if mode.startswith("I;16") else 4
+    return size[0] * size[1] * per_pixel.get(mode, default)
+
+
+def _check_dimensions(size: tuple[int, int], mode: str, name: str) -> None:
     width, height = size
     if width < 1 or height < 1:
         raise NSTError(f"The {name} has no pixels ({width} x {height}).")
-    if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
-        raise NSTError(
-            f"The {name} is {width} x {height} pixels, more than the {MAX_PIXELS // 1_000_000} megapixels "
-            f"(and {MAX_SIDE} px per side) this app opens. Shrink it first."
-        )
+    if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS or decoded_bytes(size, mode) > MAX_DECODED_BYTES:
+        raise NSTError(_too_large(name, f" ({width} x {height} px)"))
 
 
 def _from_array(array: np.ndarray, name: str) -> Image.Image:
@@ -164,25 +197,78 @@ def _from_array(array: np.ndarray, name: str) -> Image.Image:
         array = np.stack([array] * 3, axis=-1)
     if array.ndim != 3 or array.shape[-1] not in (3, 4):
         raise NSTError(f"The {name} array must have shape (height, width, 3), got {array.shape}.")
-    _check_dimensions((array.shape[1], array.shape[0]), name)
+    _check_dimensions((array.shape[1], array.shape[0]), "RGB", name)
     if array.dtype != np.uint8:
         array = to_uint8(array)
     return Image.fromarray(array[..., :3], mode="RGB")
 
 
-def _to_rgb(image: Image.Image, name: str) -> Image.Image:
-    """Apply EXIF orientation and convert any mode to 8-bit RGB, transparency onto white."""
+def _decode(image: Image.Image, size: int | None, name: str) -> Image.Image:
+    """Decode, at the target size where the format allows it, and shrink before converting.
+
+    Memory stays near one decoded copy: JPEGs decode at 1/2, 1/4 or 1/8 scale when that still covers
+    `size` (libjpeg's DCT scaling); everything else is resized in its own mode (8 or 16 bit, with
+    alpha), and only the small result is converted to RGB and rotated upright.
+    """
+    orientation = _orientation(image)
+    target = _target_size(image.size, size, name) if size is not None else image.size
     try:
-        image = ImageOps.exif_transpose(image)
-    except Exception:  # a broken EXIF block should not stop an otherwise fine photo
-        pass
+        if image.format in ("JPEG", "MPO") and target != image.size:
+            image.draft(image.mode, target)
+        image.load()
+        if image.mode == "1":
+            image = image.convert("L")
+        elif image.mode == "P":
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        if image.size != target:  # Pillow's integer pre-reduction (reducing_gap) has no 16-bit version
+            gap = None if image.mode.startswith("I;16") else 3.0
+            image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=gap)
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise NSTError(f"The {name} could not be decoded; the file looks damaged or truncated ({_brief(exc)}).") from None
+    except MemoryError:
+        raise NSTError(_too_large(name, "")) from None
+    rgb = _to_rgb(image, name)
+    return rgb.transpose(orientation) if orientation is not None else rgb
+
+
+def _target_size(shape: tuple[int, int], size: int, name: str) -> tuple[int, int]:
+    width, height = shape
+    scale = size / max(width, height)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if min(new_size) < MIN_SIDE:
+        raise NSTError(
+            f"The {name} is too narrow: at {size} px its shorter side would be {min(new_size)} px, "
+            f"and the network needs at least {MIN_SIDE} px. Use a larger size or a less elongated image."
+        )
+    return new_size
+
+
+_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(image: Image.Image) -> Image.Transpose | None:
+    """The EXIF orientation as a transpose (rotations keep the longer side, so it can wait until after
+    resizing); a broken EXIF block should not stop an otherwise fine photo."""
+    try:
+        return _TRANSPOSES.get(image.getexif().get(0x0112))
+    except Exception:
+        return None
+
+
+def _to_rgb(image: Image.Image, name: str) -> Image.Image:
+    """Convert any mode to 8-bit RGB, transparency onto white."""
     mode = image.mode
     if mode.startswith("I") or mode == "F":  # 16/32-bit integer or float greyscale
-        values = np.asarray(image, dtype=np.float64)
-        top = 1.0 if mode == "F" and values.max() <= 1.0 else 65535.0 if values.max() > 255 else 255.0
+        values = np.asarray(image, dtype=np.float32)
+        peak = float(values.max()) if values.size else 0.0
+        top = 1.0 if mode == "F" and peak <= 1.0 else 65535.0 if peak > 255 else 255.0
         grey = np.clip(values / top * 255.0, 0, 255).round().astype(np.uint8)
         return Image.fromarray(grey, mode="L").convert("RGB")
-    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info):
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa"):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")

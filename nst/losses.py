@@ -17,19 +17,9 @@ For the offline VGG16 backbone b is multiplied by its calibration `Backbone.styl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import tensorflow as tf
 
-
-@dataclass(frozen=True)
-class Losses:
-    """The weighted terms of the objective at one step (plain floats)."""
-
-    total: float
-    content: float
-    style: float
-    tv: float
+from .events import Losses  # noqa: F401  (the weighted terms; defined with the other events)
 
 
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:

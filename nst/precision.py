@@ -14,7 +14,6 @@ import functools
 import platform
 from pathlib import Path
 
-import tensorflow as tf
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -30,6 +29,8 @@ def resolve(precision: str) -> str:
 @functools.cache
 def native_bfloat16() -> bool:
     """Whether the device TensorFlow computes on has bfloat16 arithmetic."""
+    import tensorflow as tf  # here, so that reading PRECISIONS does not load TensorFlow
+
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))

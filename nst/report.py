@@ -9,7 +9,7 @@ from typing import Sequence
 
 from matplotlib.figure import Figure
 
-from .losses import Losses
+from .events import Losses
 
 CSV_COLUMNS = ("step", "total", "content", "style", "tv")
 

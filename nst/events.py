@@ -1,0 +1,58 @@
+"""What a run reports: plain data (NumPy arrays and floats), no TensorFlow.
+
+The engine yields these events, the worker process pickles them to the studio, and the CLI, the
+tests and the benchmarks read them, so this module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Losses:
+    """The weighted terms of the objective at one step (plain floats)."""
+
+    total: float
+    content: float
+    style: float
+    tv: float
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the user, e.g. that the offline backbone replaced ImageNet weights."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """Progress after one optimisation step; `losses` were measured on the image before the step."""
+
+    step: int
+    steps: int
+    losses: Losses
+    elapsed: float
+    preview: np.ndarray | None = None
+    shape: tuple[int, int] = (0, 0)  # (height, width) of the scale this step ran at
+    work: float = 0.0  # fraction of the run's compute done (pixel-steps), for progress bars and ETAs
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The end of a run. `reason` is 'completed', 'cancelled' or 'diverged'."""
+
+    image: np.ndarray
+    reason: str
+    message: str
+    steps_done: int
+    elapsed: float
+    history: list[Losses] = field(default_factory=list)
+    snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
+
+
+Event = Union[Notice, Step, Finished]
