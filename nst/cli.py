@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from .colour import MATCH_CHOICES, Adjustments, Look, finish
-from .engine import Finished, Notice, Step, stylise
+from .engine import Finished, Notice, Step, snapshot_schedule, stylise
 from .errors import NSTError
 from .images import load_image, save_image
 from .report import save_plot, write_csv
@@ -48,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scales", type=int, default=d.scales, help=h("scales") + " (default %(default)s)")
     p.add_argument("--init", choices=INITS, default=d.init, help=h("init"))
     p.add_argument("--seed", type=int, default=d.seed, help=h("seed"))
-    p.add_argument("--weights", choices=WEIGHT_SOURCES, default=d.weights, help=h("weights"))
+    p.add_argument("--weights", choices=WEIGHT_SOURCES, default=None, help=h("weights") + f" (default {d.weights})")
     p.add_argument("--weights-file", default=None, help=h("weights_file"))
     p.add_argument("--precision", choices=PRECISIONS, default=d.precision, help=h("precision"))
     c = p.add_argument_group("colour", "applied to the finished image (no effect on the optimisation) except --style-colours")
@@ -77,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
             content_layers=args.content_layers, style_layers=args.style_layers,
             style_layer_weights=args.style_layer_weights, style_blend=args.style_blend,
-            style_scale=args.style_scale, init=args.init, seed=args.seed, weights=args.weights,
+            style_scale=args.style_scale, init=args.init, seed=args.seed, weights=_weights(args),
             weights_file=args.weights_file, outputs=args.outputs, style_colours=args.style_colours,
             scales=args.scales, precision=args.precision,
         )
@@ -85,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             keep_colours=args.keep_colours, match=args.match, strength=args.strength,
             adjustments=Adjustments(args.brightness, args.contrast, args.saturation, args.hue, args.gamma),
         )
-        _check_writable(args.output, args.log, args.plot)
+        check_outputs(args, settings)
         return _run(args, settings, look)
     except NSTError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -120,22 +123,79 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
     def finished(image: np.ndarray) -> np.ndarray:
         return finish(image, content, style, look)  # the engine hands out every image at the output size
 
-    save_image(finished(result.image), output)
-    for step, image in result.snapshots[:-1]:
-        save_image(finished(image), output.with_name(f"{output.stem}-step{step}{output.suffix}"))
-    if args.log:
-        write_csv(result.history, args.log)
-    if args.plot:
-        save_plot(result.history, args.plot, title=f"{Path(args.content).name}: {result.message}")
+    try:
+        save_image(finished(result.image), output)
+    except NSTError as exc:  # checked before the run, so the disk filled up or the folder went away
+        fallback = Path(tempfile.gettempdir()) / f"nst-result-{os.getpid()}.png"
+        save_image(finished(result.image), fallback)
+        raise NSTError(f"{exc} The result was saved to {fallback} instead.") from None
+    try:
+        for step, image in result.snapshots[:-1]:
+            save_image(finished(image), _snapshot_path(output, step))
+        if args.log:
+            write_csv(result.history, args.log)
+        if args.plot:
+            save_plot(result.history, args.plot, title=f"{Path(args.content).name}: {result.message}")
+    except OSError as exc:
+        raise NSTError(f"Wrote {output}, but not the other outputs: {exc.strerror or exc}.") from None
     if not args.quiet:
         print(f"wrote {output}", file=sys.stderr)
 
 
-def _check_writable(*paths: str | None) -> None:
-    for path in filter(None, paths):
-        folder = Path(path).expanduser().resolve().parent
-        if not folder.is_dir():
-            raise NSTError(f"Cannot write {path}: the folder {folder} does not exist.")
+def _weights(args: argparse.Namespace) -> str:
+    """--weights-file alone means --weights file; with another source it is a mistake, not ignored."""
+    if args.weights_file and args.weights not in (None, "file"):
+        raise NSTError(f"--weights-file is only used with --weights file, not --weights {args.weights}.")
+    if args.weights is None:
+        return "file" if args.weights_file else Settings().weights
+    return args.weights
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_outputs(args: argparse.Namespace, settings: Settings) -> None:
+    """Refuse, before any work, every output that could not be written or would overwrite an input."""
+    output = Path(args.output).expanduser()
+    targets = [(output, "output image", IMAGE_SUFFIXES)]
+    targets += [(_snapshot_path(output, step), "snapshot", IMAGE_SUFFIXES)
+                for step in sorted(snapshot_schedule(settings.steps, settings.outputs))[:-1]]
+    if args.log:
+        targets.append((Path(args.log).expanduser(), "loss log (--log)", None))
+    if args.plot:
+        targets.append((Path(args.plot).expanduser(), "loss plot (--plot)", PLOT_SUFFIXES))
+    inputs = [Path(p).expanduser() for p in (args.content, *args.style)]
+    seen: dict[Path, str] = {}
+    for path, what, suffixes in targets:
+        try:
+            _check_output(path, what, suffixes, inputs)
+            key = path.resolve()
+        except OSError as exc:
+            reason = "the path is too long" if exc.errno == errno.ENAMETOOLONG else exc.strerror or str(exc)
+            raise NSTError(f"Cannot write the {what} {path}: {reason}.") from None
+        if key in seen:
+            raise NSTError(f"The {what} and the {seen[key]} are the same file ({path}).")
+        seen[key] = what
+
+
+def _check_output(path: Path, what: str, suffixes: tuple[str, ...] | None, inputs: list[Path]) -> None:
+    if path.is_dir():
+        raise NSTError(f"Cannot write the {what} {path}: it is a folder; give a file name.")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise NSTError(f"Cannot write the {what} {path}: use one of {', '.join(suffixes)}.")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise NSTError(f"Cannot write the {what} {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise NSTError(f"Cannot write the {what} {path}: permission denied.")
+    for source in inputs:
+        if path.exists() and source.exists() and path.samefile(source):
+            raise NSTError(f"The {what} {path} is one of the input images; it would be overwritten. Choose another name.")
+
+
+def _snapshot_path(output: Path, step: int) -> Path:
+    return output.with_name(f"{output.stem}-step{step}{output.suffix}")
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -19,6 +19,8 @@ brightness (a gain) and gamma. All images are float RGB arrays in [0, 1].
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,9 +59,12 @@ class Look:
     def __post_init__(self) -> None:
         if self.match not in MATCH_CHOICES:
             raise NSTError(f"match must be one of {', '.join(MATCH_CHOICES)}; got {self.match!r}.")
+        a = self.adjustments
+        for name, value in (("strength", self.strength), *dataclasses.asdict(a).items()):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise NSTError(f"{name} must be a finite number, got {value!r}.")
         if not 0.0 <= self.strength <= 1.0:
             raise NSTError(f"strength must be between 0 and 1, got {self.strength!r}.")
-        a = self.adjustments
         if min(a.brightness, a.contrast, a.gamma) <= 0 or a.saturation < 0:
             raise NSTError("brightness, contrast and gamma must be positive and saturation >= 0.")
 

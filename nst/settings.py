@@ -134,6 +134,8 @@ class Settings:
         _check_int("preview_every", self.preview_every, 0, 100_000)
         _check_int("scales", self.scales, 1, 5)
         _check_int("outputs", self.outputs, 1, 10)
+        if self.weights_file is not None and self.weights != "file":
+            raise NSTError(f"weights_file is only used with weights='file', not {self.weights!r}.")
         if self.weights == "file" and not self.resolved_weights_file:
             raise NSTError(f"weights='file' needs a weights file: pass its path or set ${WEIGHTS_FILE_ENV}.")
 

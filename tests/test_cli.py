@@ -1,6 +1,7 @@
 import csv
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -86,3 +87,60 @@ def test_help_documents_every_option(capsys):
     for option in ("--optimizer", "--precision", "--scales", "--weights-file", "--keep-colours"):
         assert option in text
     assert "lbfgs-adam" in text and "under 1%" in text  # help texts come from Settings, % intact
+
+
+@pytest.mark.parametrize(
+    "output, extra, message",
+    [
+        ("out.xyz", [], "use one of .png"),
+        ("DIR", [], "it is a folder"),
+        ("missing/out.png", [], "does not exist"),
+        ("CONTENT", [], "one of the input images"),
+        ("out.png", ["--log", "missing/losses.csv"], "loss log (--log)"),
+        ("out.png", ["--plot", "losses.xyz"], "loss plot (--plot)"),
+        ("out.png", ["--plot", "out.png"], "same file"),
+        ("out.png", ["--outputs", "3", "--log", "out-step2.png"], "same file"),
+        ("x" * 5000 + ".png", [], "too long"),
+        ("out.png", ["--brightness", "nan"], "brightness must be a finite number"),
+        ("out.png", ["--gamma", "inf"], "gamma must be a finite number"),
+        ("out.png", ["--weights-file", "vgg.h5", "--weights", "offline"], "--weights-file is only used with --weights file"),
+    ],
+)
+def test_outputs_and_options_are_checked_before_the_run(tmp_path, pair_files, capsys, monkeypatch, output, extra, message):
+    from nst import cli
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("the run started although an output or option was bad")
+
+    monkeypatch.setattr(cli, "stylise", no_run)
+    (tmp_path / "DIR").mkdir()
+    monkeypatch.chdir(tmp_path)
+    before = pair_files and [open(p, "rb").read() for p in pair_files]
+    output = pair_files[0] if output == "CONTENT" else output
+    argv = [*pair_files, "-o", output, "--size", "64", "--steps", "6", *extra]
+    argv += [] if "--weights" in extra else ["--weights", "random"]
+    assert main(argv) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and message in err[0], err
+    assert [open(p, "rb").read() for p in pair_files] == before  # inputs untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["DIR", "content.png", "style.png"])  # nothing written
+
+
+def test_read_only_folder_is_refused_before_the_run(tmp_path, pair_files, capsys, monkeypatch):
+    from nst import cli
+
+    # the tests run as root in CI, where chmod cannot lock a folder: report it read-only instead
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: Path(path) != tmp_path / "locked")
+    (tmp_path / "locked").mkdir()
+    argv = [*pair_files, "-o", str(tmp_path / "locked" / "out.png"), "--weights", "random", "--size", "64"]
+    assert main(argv) == EXIT_BAD_INPUT
+    assert "permission denied" in capsys.readouterr().err
+    assert not any((tmp_path / "locked").iterdir())
+
+
+def test_weights_file_alone_selects_the_file_source(tmp_path, pair_files, capsys):
+    code = main([*pair_files, "-o", str(tmp_path / "o.png"), "--size", "64", "--steps", "2",
+                 "--weights-file", str(tmp_path / "vgg.h5")])
+    assert code == EXIT_BAD_INPUT  # not silently ignored: the file source was used, and the file is missing
+    err = capsys.readouterr().err
+    assert "The weights file" in err and "vgg.h5' does not exist" in err

@@ -44,13 +44,17 @@ def test_histogram_matching_moves_the_result_towards_the_target(images, target):
     assert histogram_distance(matched, reference) < 0.25 * histogram_distance(start, reference)
 
 
-def test_style_palette_matching_before_the_run(images, tiny_pair):
+def test_style_palette_matching_before_the_run(images):
     content, style, _ = images
     recoloured = match_palette(style, content)
     assert histogram_distance(recoloured, content) < 0.25 * histogram_distance(style, content)
-    # the engine accepts it end to end
-    settings = Settings(size=64, steps=2, weights="random", style_colours="content")
-    assert list(stylise(*tiny_pair, settings))[-1].reason == "completed"
+    # the engine recolours the painting before the run: starting from it, a (nearly) frozen run shows
+    # the photo's palette, and the style targets (so the style loss of the same first image) change
+    frozen = Settings(size=64, steps=1, scales=1, weights="random", optimizer="adam", learning_rate=1e-9, init="style")
+    kept, recoloured = (list(stylise(content, style, frozen.replace(style_colours=c)))[-1] for c in ("keep", "content"))
+    assert recoloured.reason == kept.reason == "completed"
+    assert histogram_distance(recoloured.image, content) < 0.5 * histogram_distance(kept.image, content)
+    assert recoloured.history[0].style != pytest.approx(kept.history[0].style, rel=1e-3)
 
 
 def test_saturation_zero_is_grey(images):
@@ -87,3 +91,9 @@ def test_bad_look_values_are_clear_errors():
         Look(match="sepia")
     with pytest.raises(NSTError, match="positive"):
         Look(adjustments=Adjustments(gamma=0.0))
+    for field in ("brightness", "contrast", "saturation", "hue", "gamma"):
+        for value in (float("nan"), float("inf"), -float("inf")):
+            with pytest.raises(NSTError, match=f"{field} must be a finite number"):
+                Look(adjustments=Adjustments(**{field: value}))
+    with pytest.raises(NSTError, match="strength must be a finite number"):
+        Look(strength=float("nan"))
