@@ -16,6 +16,7 @@ finite the run ends with reason "diverged" and the last finite image.
 from __future__ import annotations
 
 import gc
+import math
 import time
 from typing import Callable, Iterator, Sequence
 
@@ -35,6 +36,9 @@ from .settings import DEFAULT_LEARNING_RATES, Settings
 # 'lbfgs-adam' (see phase_plan): shares of the steps spent on the coarse sizes and on the Adam finish
 COARSE_SHARE, FINISH_SHARE = 1 / 3, 0.7
 COARSE_MAX_STEPS, FULL_LBFGS_MAX_STEPS = 60, 40
+# a run has blown up when its loss stays BLOWUP_FACTOR times above its lowest for BLOWUP_STEPS steps,
+# or twice its lowest while SATURATED_SHARE of the image's values are pinned at 0 or 1 (DivergenceGuard)
+BLOWUP_FACTOR, BLOWUP_STEPS, SATURATED_SHARE = 10.0, 5, 0.9
 
 
 
@@ -59,7 +63,7 @@ def stylise(
     content_full = load_image(content, settings.size, "content image")
     style_size = round(settings.size * settings.style_scale)
     styles = [style] if not isinstance(style, (list, tuple)) else list(style)
-    styles_full = [load_image(s, style_size, "style image") for s in styles]
+    styles_full = [load_image(s, style_size, "style image", narrow_ok=True) for s in styles]
     if settings.style_colours == "content":  # learn the texture, not the palette (Gatys et al. 2016)
         styles_full = [match_palette(s, content_full) for s in styles_full]
     if backbone is None:
@@ -90,6 +94,7 @@ def stylise(
             current, current_shape = start, shape
         image = tf.Variable(current[None])
         step_once = make_step(objective, settings, image, optimizer)
+        guard = DivergenceGuard(current, step)
         for _ in range(phase_steps):
             if should_stop is not None and should_stop():
                 reason, message = "cancelled", f"Stopped after {step} steps."
@@ -97,11 +102,13 @@ def stylise(
             step += 1
             terms, image_finite = step_once()
             losses = Losses(*(float(t) for t in terms))
-            if not (np.isfinite(losses.total) and bool(image_finite)):
-                reason = "diverged"
+            trouble = guard.check(losses.total, current, step) or (None if bool(image_finite) else "the image stopped being finite")
+            if trouble:
+                reason, current = "diverged", guard.best_image
                 message = (
-                    f"The optimisation diverged at step {step} (the loss or the image stopped being finite); "
-                    f"kept the image from step {step - 1}. Lower the learning rate."
+                    f"The optimisation diverged at step {step} ({trouble}); kept "
+                    + (f"the image from step {guard.best_step}. " if guard.best_step else "the starting image. ")
+                    + divergence_advice(settings, overflow=step == 1 and not np.isfinite(losses.total))
                 )
                 break
             history.append(losses)
@@ -174,15 +181,67 @@ def phase_plan(settings: Settings, shape: tuple[int, int]) -> list[tuple[tuple[i
 
 
 def _scaled_shape(style_shape: tuple[int, int], shape: tuple[int, int], style_scale: float) -> tuple[int, int]:
-    """The style image's size for an output of `shape`: longer side = style_scale x the output's."""
-    longer = max(1, round(max(shape) * style_scale))
-    factor = longer / max(style_shape)
-    return max(1, round(style_shape[0] * factor)), max(1, round(style_shape[1] * factor))
+    """The style image's size for an output of `shape`: longer side = style_scale x the output's, but
+    never a shorter side under MIN_SIDE, where the deepest style layers would have no locations left
+    (a narrow painting at a coarse size)."""
+    factor = max(max(shape) * style_scale / max(style_shape), MIN_SIDE / min(style_shape))
+    return max(MIN_SIDE, round(style_shape[0] * factor)), max(MIN_SIDE, round(style_shape[1] * factor))
 
 
 def snapshot_schedule(steps: int, outputs: int) -> set[int]:
     """Evenly spaced steps at which snapshots are kept; the last one is always the final step."""
     return {round(steps * k / outputs) for k in range(1, outputs + 1)} - {0}
+
+
+class DivergenceGuard:
+    """Watches one phase of a run for a blow-up.
+
+    A loss that is not finite is one; so is a loss that stays BLOWUP_FACTOR times above the phase's
+    lowest for BLOWUP_STEPS steps in a row: clipping to [0, 1] keeps an exploding image finite, and it
+    saturates into noise instead (an absurd learning rate does that in a step or two). The guard keeps
+    the image with the phase's lowest loss so that a diverged run still ends with its best image.
+    """
+
+    def __init__(self, image: np.ndarray, step: int):
+        self.best_loss, self.best_image, self.best_step = math.inf, image, step
+        self.above = 0
+
+    def check(self, loss: float, image: np.ndarray, step: int) -> str | None:
+        """`loss` was measured on `image`, the image after step `step - 1`; returns what went wrong, if anything."""
+        if not math.isfinite(loss):
+            return "the loss stopped being finite"
+        if loss < self.best_loss:
+            self.best_loss, self.best_image, self.best_step = loss, image, step - 1
+        exploded = loss > BLOWUP_FACTOR * self.best_loss
+        saturated = loss > 2 * self.best_loss and saturation(image) > SATURATED_SHARE > saturation(self.best_image)
+        self.above = self.above + 1 if exploded or saturated else 0
+        if self.above >= BLOWUP_STEPS:
+            return (
+                f"the loss stayed above {2 if saturated and not exploded else BLOWUP_FACTOR:g}x its lowest for "
+                f"{BLOWUP_STEPS} steps" + (" and the image saturated to pure colours" if saturated else "")
+            )
+        return None
+
+
+def saturation(image: np.ndarray) -> float:
+    """The share of the image's values at 0 or 1: near 1 for the saturated noise of an exploding run."""
+    return float(np.mean((image <= 0.0) | (image >= 1.0)))
+
+
+def divergence_advice(settings: Settings, overflow: bool) -> str:
+    """What to change, given what diverged: weights that overflow, or a learning rate that is too large."""
+    if overflow:
+        return (
+            "The loss of the starting image is already too large for float32: lower the content, style or TV "
+            f"weight (now {settings.content_weight:g}, {settings.style_weight:g}, {settings.tv_weight:g})."
+        )
+    default = DEFAULT_LEARNING_RATES[settings.optimizer]
+    if settings.learning_rate is not None and settings.learning_rate > default:
+        return f"Lower the learning rate: {settings.lr:g} is above the default for {settings.optimizer} ({default:g})."
+    return (
+        f"The learning rate ({settings.lr:g}) is too large for these weights: lower the learning rate or the "
+        "weights, or use another optimiser."
+    )
 
 
 def initial_image(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:

@@ -35,17 +35,20 @@ MAX_PIXELS = 60_000_000  # about an 8000 x 7500 photo
 MAX_SIDE = 30_000
 MAX_DECODED_BYTES = 256 * 2**20  # working memory of a decode (see decoded_bytes): 60 MP of RGB, 32 MP with alpha
 MIN_SIDE = 32  # after resizing: VGG's four poolings leave 2 x 2 locations at block5
+MAX_ASPECT = 32  # a style image may be this elongated (it is enlarged until its shorter side is MIN_SIDE)
 
 IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
 
-def load_image(source: ImageSource, size: int | None = None, name: str = "image") -> np.ndarray:
+def load_image(source: ImageSource, size: int | None = None, name: str = "image", narrow_ok: bool = False) -> np.ndarray:
     """Read `source` and return it as RGB in [0, 1], resized so its longer side is `size` (if given).
 
-    Raises NSTError with a readable message for anything that is not a usable image.
+    An image whose shorter side would then be under MIN_SIDE is refused, or with `narrow_ok` (style
+    images, whose shape is free) made larger until it is MIN_SIDE. Raises NSTError with a readable
+    message for anything that is not a usable image.
     """
     image = _open(source, name)
-    return np.asarray(_decode(image, size, name), dtype=np.float32) / 255.0
+    return np.asarray(_decode(image, size, name, narrow_ok), dtype=np.float32) / 255.0
 
 
 def resize_array(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -203,7 +206,7 @@ def _from_array(array: np.ndarray, name: str) -> Image.Image:
     return Image.fromarray(array[..., :3], mode="RGB")
 
 
-def _decode(image: Image.Image, size: int | None, name: str) -> Image.Image:
+def _decode(image: Image.Image, size: int | None, name: str, narrow_ok: bool = False) -> Image.Image:
     """Decode, at the target size where the format allows it, and shrink before converting.
 
     Memory stays near one decoded copy: JPEGs decode at 1/2, 1/4 or 1/8 scale when that still covers
@@ -211,7 +214,7 @@ def _decode(image: Image.Image, size: int | None, name: str) -> Image.Image:
     alpha), and only the small result is converted to RGB and rotated upright.
     """
     orientation = _orientation(image)
-    target = _target_size(image.size, size, name) if size is not None else image.size
+    target = _target_size(image.size, size, name, narrow_ok) if size is not None else image.size
     try:
         if image.format in ("JPEG", "MPO") and target != image.size:
             image.draft(image.mode, target)
@@ -231,9 +234,11 @@ def _decode(image: Image.Image, size: int | None, name: str) -> Image.Image:
     return rgb.transpose(orientation) if orientation is not None else rgb
 
 
-def _target_size(shape: tuple[int, int], size: int, name: str) -> tuple[int, int]:
+def _target_size(shape: tuple[int, int], size: int, name: str, narrow_ok: bool = False) -> tuple[int, int]:
     width, height = shape
     scale = size / max(width, height)
+    if narrow_ok and max(width, height) <= MAX_ASPECT * min(width, height):
+        scale = max(scale, MIN_SIDE / min(width, height))
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     if min(new_size) < MIN_SIDE:
         raise NSTError(

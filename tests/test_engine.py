@@ -1,5 +1,7 @@
 """Engine mechanics with random weights on a 64 px pair (fast; says nothing about quality)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -44,13 +46,84 @@ def test_cancel_stops_between_steps_and_keeps_the_image(tiny_pair):
     assert not np.allclose(event.image, tiny_pair[0], atol=1e-3)  # three steps of progress are kept
 
 
-def test_nan_from_an_absurd_learning_rate_stops_with_the_last_finite_image(tiny_pair):
-    settings = FAST.replace(optimizer="sgd", learning_rate=1e37, tv_weight=30.0, preview_every=1)
+def _kept_step(message: str) -> int:
+    return 0 if "kept the starting image" in message else int(re.search(r"kept the image from step (\d+)", message)[1])
+
+
+@pytest.mark.parametrize(
+    "changes, cause",
+    [
+        ({"optimizer": "sgd", "learning_rate": 1e37}, "stopped being finite"),  # NaN or inf
+        ({"optimizer": "adam", "learning_rate": 1e6}, "the loss stayed above"),  # saturated noise, finite
+        ({"optimizer": "sgd", "learning_rate": 10.0}, "the loss stayed above"),
+    ],
+)
+@pytest.mark.parametrize("init", ["content", "noise"])
+def test_an_absurd_learning_rate_is_caught_and_the_best_image_kept(tiny_pair, changes, cause, init):
+    settings = FAST.replace(tv_weight=30.0, preview_every=1, init=init, **changes)
     steps, finished = _run(tiny_pair, settings)
-    assert finished.reason == "diverged" and "Lower the learning rate" in finished.message
-    assert np.isfinite(finished.image).all()
-    np.testing.assert_array_equal(finished.image, steps[-1].preview)  # the last image a step reported
-    assert finished.steps_done == len(steps) < settings.steps
+    assert finished.reason == "diverged" and cause in finished.message
+    assert f"Lower the learning rate: {settings.lr:g} is above the default for {settings.optimizer}" in finished.message
+    assert finished.steps_done == len(steps) < 10
+    kept = _kept_step(finished.message)
+    # the kept image is the one with the lowest loss, not the noise the run ended in
+    expected = steps[kept - 1].preview if kept else None
+    if expected is not None:
+        np.testing.assert_array_equal(finished.image, expected)
+    losses = [s.losses.total for s in steps]
+    assert losses[kept] == min(losses)
+    assert np.isfinite(finished.image).all() and np.mean((finished.image == 0) | (finished.image == 1)) < 0.5
+
+
+def test_weights_that_overflow_say_so_not_the_learning_rate(tiny_pair):
+    _, finished = _run(tiny_pair, FAST.replace(style_weight=1e38, content_weight=1e38))
+    assert finished.reason == "diverged" and finished.steps_done == 0
+    assert "lower the content, style or TV weight" in finished.message and "learning rate" not in finished.message
+    np.testing.assert_allclose(finished.image, tiny_pair[0], atol=1 / 255)  # the starting image, unharmed
+
+
+def test_the_default_settings_never_trip_the_divergence_guard(tiny_pair):
+    for changes in ({}, {"init": "noise"}, {"init": "style"}, {"optimizer": "lbfgs", "learning_rate": None}):
+        _, finished = _run(tiny_pair, FAST.replace(tv_weight=30.0, steps=40, **changes))
+        assert finished.reason == "completed", (changes, finished.message)
+
+
+def test_a_narrow_style_image_survives_the_coarse_sizes(tiny_pair):
+    content = np.kron(tiny_pair[0], np.ones((2, 2, 1)))  # 128 px
+    x = np.linspace(0, 20, 800)
+    narrow = np.stack([np.tile((np.sin(x) > 0)[None], (100, 1))] * 3, axis=-1).astype(np.float32)  # 800 x 100
+    settings = FAST.replace(size=128, steps=12, scales=3)  # sizes 32, 64, 128: the style would be 32 x 4 px
+    steps, finished = _run((content, narrow), settings)
+    assert finished.reason == "completed", finished.message
+    assert all(np.isfinite(s.losses.style) for s in steps) and {s.shape for s in steps} == {(32, 32), (64, 64), (128, 128)}
+
+
+def test_lbfgs_uses_its_curvature_memory():
+    """On an ill-conditioned quadratic (curvatures 1 to 1000), L-BFGS's quasi-Newton directions beat
+    steepest descent (the same class with its two-loop recursion bypassed) by an order of magnitude."""
+    import tensorflow as tf
+
+    from nst.engine import LBFGS
+
+    scales = tf.constant(np.geomspace(1.0, 1000.0, 48).reshape(1, 4, 4, 3), tf.float32)
+    target = tf.constant(np.random.default_rng(0).uniform(0.2, 0.8, (1, 4, 4, 3)), tf.float32)
+
+    def quadratic(image):
+        loss = tf.reduce_sum(scales * tf.square(image - target))
+        return loss, loss, loss, loss
+
+    def final_loss(steepest: bool) -> float:
+        image = tf.Variable(tf.fill((1, 4, 4, 3), 0.5))
+        optimiser = LBFGS(quadratic, image, max_step=0.5)
+        if steepest:
+            optimiser._direction = lambda gradient: -gradient
+        for _ in range(40):
+            optimiser()
+        return float(quadratic(image)[0])
+
+    start = float(quadratic(tf.fill((1, 4, 4, 3), 0.5))[0])
+    lbfgs, steepest = final_loss(False), final_loss(True)
+    assert lbfgs < 2e-3 * start and lbfgs < 0.25 * steepest
 
 
 @pytest.mark.parametrize("init", ["style", "noise"])
