@@ -4,26 +4,14 @@ This file only lays out the page; the widgets live in studio/ and the work in ns
 Run it with: streamlit run streamlit_app.py
 """
 
-import sys
-
-import keras
 import streamlit as st
 
-from nst import NSTError
+from nst.errors import NSTError
 from studio import controls, runs
 from studio.gallery import gallery, result_stage
 from studio.inputs import image_input
 
-# A run optimises in a background thread while the page refreshes its live view every second.
-# 1. After every script run, fragments included, Streamlit calls keras.backend.clear_session(): that
-#    empties TensorFlow's kernel cache under the running optimisation and runs a full garbage
-#    collection holding the GIL (half the GIL's time in a profile of a run). The networks here are built
-#    once and cached, so there is no session to clear. (.streamlit/config.toml turns off the extra
-#    collection Streamlit runs after each script, runner.postScriptGC, for the same reason.)
-keras.backend.clear_session = lambda *args, **kwargs: None
-# 2. The run's thread needs the GIL back after every TensorFlow call; while a page refresh holds it,
-#    the default 5 ms switch interval makes it wait (0.5 ms: 1.8x faster under a busy UI, BENCHMARKS.md).
-sys.setswitchinterval(0.0005)
+# Runs happen in worker processes (nst/jobs.py): this server process never loads TensorFlow.
 st.set_page_config(page_title="NST Studio", page_icon="🎨", layout="wide")
 st.markdown(
     "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>", unsafe_allow_html=True
@@ -31,6 +19,7 @@ st.markdown(
 
 controls.init_state()
 settings, problem = controls.sidebar()
+runs.warm_up(settings.weights if settings is not None else "imagenet")
 finished = st.session_state.setdefault("runs", [])
 
 st.markdown("#### :material/palette: NST Studio — repaint a photo in the style of a painting")
@@ -60,6 +49,9 @@ with stage_col:
     error = st.session_state.pop("last_error", None)
     if error:
         st.error(error)
+    info = st.session_state.pop("last_info", None)
+    if info:
+        st.info(info)
     if runs.running():
         runs.live_stage()
     elif finished:

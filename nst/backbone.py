@@ -100,6 +100,11 @@ def load_backbone(
     raise NSTError(f"Unknown weight source {source!r}.")
 
 
+def networks_built() -> int:
+    """How many networks this process has built (each is built once and reused)."""
+    return len(_networks)
+
+
 def imagenet_weights_path() -> Path:
     """Where Keras caches the VGG19 notop weights."""
     home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()

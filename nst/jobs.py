@@ -1,34 +1,68 @@
-"""Run `stylise` in a background thread and let a UI poll it.
+"""Runs for a server with many visitors: a first-come-first-served line, worker processes, limits.
 
-A page that draws from the script thread would lose the run at the first widget change (Streamlit
-reruns the script); a job keeps running, the page polls `status()`, and `stop()` cancels between
-steps through the engine's `should_stop`, keeping the image so far.
-
-Runs share the machine: at most `NST_MAX_RUNS` (default 1) optimise at once per process, the others
-wait in line, so a classroom on one small server does not run out of memory.
+A page that drew from its own script thread would lose the run at the first widget change (Streamlit
+reruns the script); a `Job` keeps running, the page polls `status()`, and `stop()` cancels it between
+steps, keeping the image so far. Jobs wait in one line per server (`RunQueue`) and run, in the order
+they were started, in long-lived worker processes (nst/worker.py), one per run slot, each with its
+network loaded once. The line also guards a shared server: it stops a run that nobody polls any more
+(a closed tab), ends any run at a time limit, kills a worker that does not stop when asked, and
+restarts one that crashed. Every limit comes from the environment (`Limits.from_environment`).
 """
 
 from __future__ import annotations
 
-import gc
+import dataclasses
+import itertools
 import logging
 import os
+import pickle
+import subprocess
+import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .backbone import Backbone
-from .engine import Finished, Notice, Step, stylise
 from .errors import NSTError
+from .events import Finished, Losses, Notice, Step
 from .images import ImageSource
-from .losses import Losses
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-_slots = threading.BoundedSemaphore(max(1, int(os.environ.get("NST_MAX_RUNS", "1"))))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one server allows; README "Limits" lists the environment variables."""
+
+    slots: int = 1  # NST_MAX_RUNS: runs at once, one worker process each (~1-1.5 GB at 512 px)
+    max_waiting: int = 50  # NST_MAX_WAITING: runs in line before new ones are refused
+    max_run_seconds: float = 600.0  # NST_MAX_RUN_SECONDS: a run is stopped (its image kept) after this
+    orphan_seconds: float = 60.0  # NST_ORPHAN_SECONDS: stopped when nobody has polled it for this long
+    stop_grace_seconds: float = 30.0  # NST_STOP_GRACE_SECONDS: a worker that has not stopped by then is killed
+
+    @classmethod
+    def from_environment(cls) -> "Limits":
+        names = {"slots": "NST_MAX_RUNS", "max_waiting": "NST_MAX_WAITING", "max_run_seconds": "NST_MAX_RUN_SECONDS",
+                 "orphan_seconds": "NST_ORPHAN_SECONDS", "stop_grace_seconds": "NST_STOP_GRACE_SECONDS"}
+        values: dict[str, Any] = {}
+        for name, variable in names.items():
+            text = os.environ.get(variable)
+            if text is None:
+                continue
+            kind = type(getattr(cls, name))
+            try:
+                values[name] = kind(text)
+            except ValueError:
+                raise NSTError(f"{variable} must be a number, got {text!r}.") from None
+            if values[name] <= 0:
+                raise NSTError(f"{variable} must be positive, got {text!r}.")
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -44,13 +78,19 @@ class JobStatus:
     history: list[Losses]
     preview: np.ndarray | None
     notices: list[str]
-    queued: bool
+    position: int  # place in line: 1 = next to run; 0 once running
+    download: tuple[int, int] | None  # (bytes, total) while the network's weights download
     result: Finished | None
     error: str | None
+    cancelled: bool  # stopped before it started
+
+    @property
+    def queued(self) -> bool:
+        return self.position > 0
 
     @property
     def done(self) -> bool:
-        return self.result is not None or self.error is not None
+        return self.result is not None or self.error is not None or self.cancelled
 
 
 @dataclass
@@ -63,39 +103,56 @@ class _State:
     history: list[Losses] = field(default_factory=list)
     preview: np.ndarray | None = None
     notices: list[str] = field(default_factory=list)
-    queued: bool = True
+    download: tuple[int, int] | None = None
     result: Finished | None = None
     error: str | None = None
+    cancelled: bool = False
 
 
 class Job:
+    """One run: start it, poll `status()`, `stop()` it; `watch` says whether anyone still looks at it."""
+
+    _ids = itertools.count(1)
+
     def __init__(
         self,
         content: ImageSource,
         style: ImageSource | Sequence[ImageSource],
         settings: Settings,
-        backbone: Backbone | None = None,
+        watch: Callable[[], bool] | None = None,
     ):
+        self.id = next(self._ids)
         self.settings = settings
-        self._inputs = (content, style, backbone)
-        self._stop = threading.Event()
+        self.inputs = (content, style)
+        self.watch = watch
+        self.queue: RunQueue | None = None
+        self.assigned_at: float | None = None  # when a worker took it from the line
+        self.started_at: float | None = None  # when the worker began to run it (its time limit counts from here)
+        self.stop_requested_at: float | None = None
+        self.stop_message: str | None = None  # why the server stopped it, if it did
+        self.last_poll = time.monotonic()
         self._lock = threading.Lock()
         self._state = _State()
-        self._thread = threading.Thread(target=self._run, name="nst-job", daemon=True)
+        self._done = threading.Event()
 
-    def start(self) -> "Job":
-        self._thread.start()
+    def start(self, queue: "RunQueue | None" = None) -> "Job":
+        """Join the line of `queue` (the server's by default); raises NSTError if the line is full."""
+        self.queue = queue or default_queue()
+        self.queue.submit(self)
         return self
 
-    def stop(self) -> None:
-        """Ask the run to stop after the current step; the result keeps the image so far."""
-        self._stop.set()
+    def stop(self, message: str | None = None) -> None:
+        """Ask the run to stop after the current step (or leave the line); the result keeps the image so far."""
+        if self.queue is not None and not self._done.is_set():
+            self.queue.stop(self, message)
 
     def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._done.wait(timeout)
 
     def status(self) -> JobStatus:
+        """The job now; calling it also tells the server that somebody is still watching."""
+        self.last_poll = time.monotonic()
+        position = self.queue.position(self) if self.queue is not None else 0
         with self._lock:
             s = self._state
             eta = None
@@ -103,40 +160,18 @@ class Job:
                 rate = (s.elapsed - s.first_step[0]) / (s.work - s.first_step[1])  # seconds per unit of work
                 eta = rate * (1.0 - s.work)
             return JobStatus(
-                s.step, self.settings.steps, s.shape, s.work, s.elapsed, eta, list(s.history), s.preview, list(s.notices),
-                s.queued, s.result, s.error,
+                s.step, self.settings.steps, s.shape, s.work, s.elapsed, eta, list(s.history), s.preview,
+                list(s.notices), position, s.download, s.result, s.error, s.cancelled,
             )
 
-    def _run(self) -> None:
-        content, style, backbone = self._inputs
-        try:
-            while not _slots.acquire(timeout=0.2):  # wait in line, but remain stoppable
-                if self._stop.is_set():
-                    with self._lock:
-                        self._state.error = "Cancelled before it started."
-                    return
-            try:
-                with self._lock:
-                    self._state.queued = False
-                for event in stylise(content, style, self.settings, backbone=backbone, should_stop=self._stop.is_set):
-                    self._record(event)
-            finally:
-                gc.collect()  # free the run's TensorFlow objects in this thread (a precaution, see engine.py)
-                _slots.release()
-        except NSTError as exc:
-            with self._lock:
-                self._state.error = str(exc)
-        except Exception as exc:  # keep the page alive; the server log has the traceback
-            log.exception("style transfer failed")
-            with self._lock:
-                self._state.error = f"Unexpected error ({type(exc).__name__}: {exc}). Details are in the server log."
-
+    # called by the queue and its workers
     def _record(self, event: Notice | Step | Finished) -> None:
         with self._lock:
             s = self._state
             if isinstance(event, Notice):
                 s.notices.append(event.text)
             elif isinstance(event, Step):
+                s.download = None
                 s.step, s.elapsed, s.shape, s.work = event.step, event.elapsed, event.shape, event.work
                 if event.step == 1:
                     s.first_step = (event.elapsed, event.work)
@@ -144,15 +179,234 @@ class Job:
                 if event.preview is not None:
                     s.preview = event.preview
             else:
-                s.result = event
-                s.preview = event.image
-                s.elapsed = event.elapsed
+                if self.stop_message and event.reason == "cancelled":
+                    event = dataclasses.replace(event, message=f"{self.stop_message} Kept the image after {event.steps_done} steps.")
+                s.result, s.preview, s.elapsed = event, event.image, event.elapsed
+
+    def _downloading(self, done: int, total: int) -> None:
+        with self._lock:
+            self._state.download = (done, total)
+
+    def _end(self, error: str | None = None, cancelled: bool = False) -> None:
+        with self._lock:
+            if error and self._state.result is None:
+                self._state.error = error
+            self._state.cancelled = cancelled
+        self._done.set()
+
+
+class Worker:
+    """One worker process (nst/worker.py) and the thread that reads its replies."""
+
+    def __init__(self, on_free: Callable[["Worker"], None]):
+        self.on_free = on_free
+        self.process: subprocess.Popen | None = None
+        self.job: Job | None = None
+        self.pid: int | None = None
+        self.networks_built = 0
+        self._send_lock = threading.Lock()
+
+    def run(self, job: Job) -> None:
+        self.job = job
+        job.assigned_at = time.monotonic()
+        try:
+            self._ensure_started()
+            content, style = job.inputs
+            self._send("run", job.id, content, style, job.settings)
+        except OSError as exc:
+            self._release(error=f"Could not start a worker process for the run ({exc}).")
+
+    def warm(self, weights: str) -> None:
+        self._ensure_started()
+        self._send("warm", weights)
+
+    def stop(self, job: Job) -> None:
+        if self.job is job and self.process is not None:
+            try:
+                self._send("stop", job.id)
+            except OSError:
+                pass  # it is gone already; the reader thread reports that
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+    def close(self) -> None:
+        if self.process is not None:
+            try:
+                self.process.stdin.close()
+                self.process.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+            self.process = None
+
+    def _ensure_started(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "nst.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
+        )
+        threading.Thread(target=self._read, args=(self.process,), name="nst-worker-reader", daemon=True).start()
+
+    def _send(self, *message: Any) -> None:
+        with self._send_lock:
+            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        try:
+            while True:
+                message = pickle.load(process.stdout)
+                kind, job = message[0], self.job
+                if kind == "ready":
+                    self.pid = message[1]
+                elif job is None or message[1] != job.id:
+                    continue  # a late reply for a job that was already ended
+                elif kind == "started":
+                    job.started_at = time.monotonic()
+                elif kind == "event":
+                    job._record(message[2])
+                elif kind == "download":
+                    job._downloading(message[2], message[3])
+                elif kind == "error":
+                    job._end(error=message[2])
+                elif kind == "done":
+                    self.networks_built = message[2]
+                    self._release()
+        except (EOFError, OSError, pickle.UnpicklingError):
+            code = process.wait()
+            if self.process is process:
+                self.process = None
+            if self.job is not None:
+                reason = self.job.stop_message or "The run's worker process ended unexpectedly"
+                self._release(error=f"{reason} (exit code {code}). The server is fine: try again.")
+
+    def _release(self, error: str | None = None) -> None:
+        job, self.job = self.job, None
+        if job is not None:
+            job._end(error=error)
+        self.on_free(self)
+
+
+class RunQueue:
+    """First come, first served: jobs wait in one line and run in order on `limits.slots` workers."""
+
+    def __init__(self, limits: Limits | None = None):
+        self.limits = limits or Limits.from_environment()
+        self._lock = threading.RLock()
+        self._waiting: deque[Job] = deque()
+        self.workers = [Worker(self._on_free) for _ in range(self.limits.slots)]
+        self._closed = threading.Event()
+        threading.Thread(target=self._watch, name="nst-queue-watchdog", daemon=True).start()
+
+    def warm(self, weights: str) -> None:
+        """Start the workers now and build the network they will need."""
+        for worker in self.workers:
+            worker.warm(weights)
+
+    def submit(self, job: Job) -> None:
+        with self._lock:
+            if len(self._waiting) >= self.limits.max_waiting:
+                raise NSTError(f"The server is busy: {len(self._waiting)} runs are waiting. Try again in a few minutes.")
+            job.last_poll = time.monotonic()
+            self._waiting.append(job)
+            self._dispatch()
+
+    def position(self, job: Job) -> int:
+        with self._lock:
+            try:
+                return self._waiting.index(job) + 1
+            except ValueError:
+                return 0
+
+    def running(self) -> list[Job]:
+        return [worker.job for worker in self.workers if worker.job is not None]
+
+    def stop(self, job: Job, message: str | None = None) -> None:
+        with self._lock:
+            if job in self._waiting:
+                self._waiting.remove(job)
+                job._end(cancelled=True)
+                return
+            if job.stop_requested_at is None:
+                job.stop_requested_at = time.monotonic()
+                job.stop_message = message
+            for worker in self.workers:
+                worker.stop(job)
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            for job in list(self._waiting):
+                self.stop(job)
+        for worker in self.workers:
+            if worker.job is not None:
+                worker.kill()
+            worker.close()
+
+    def _on_free(self, worker: Worker) -> None:
+        with self._lock:
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        for worker in self.workers:
+            if not self._waiting:
+                return
+            if worker.job is None and not self._closed.is_set():
+                worker.run(self._waiting.popleft())
+
+    def _watch(self) -> None:
+        """Once a second: stop runs nobody watches or that ran too long; kill workers that do not stop."""
+        limits = self.limits
+        while not self._closed.wait(1.0):
+            now = time.monotonic()
+            with self._lock:
+                for job in list(self._waiting):
+                    if not _watched(job, now, limits):
+                        self.stop(job)
+            for worker in self.workers:
+                job = worker.job
+                if job is None or job.assigned_at is None:
+                    continue
+                if job.stop_requested_at is not None:
+                    if now - job.stop_requested_at > limits.stop_grace_seconds:
+                        log.warning("job %s did not stop within %.0f s: killing its worker", job.id, limits.stop_grace_seconds)
+                        job.stop_message = f"The run did not stop within {limits.stop_grace_seconds:.0f} s and was ended"
+                        worker.kill()
+                elif job.started_at is not None and now - job.started_at > limits.max_run_seconds:
+                    self.stop(job, f"Stopped at this server's time limit of {limits.max_run_seconds:.0f} s per run.")
+                elif not _watched(job, now, limits):
+                    self.stop(job, "Stopped because nobody was watching it any more (the page was closed).")
+
+
+def _watched(job: Job, now: float, limits: Limits) -> bool:
+    if now - job.last_poll > limits.orphan_seconds:
+        return False
+    try:
+        return job.watch is None or job.watch()
+    except Exception:  # a broken liveness check must not stop runs
+        log.exception("liveness check failed")
+        return True
+
+
+_default: RunQueue | None = None
+_default_lock = threading.Lock()
+
+
+def default_queue() -> RunQueue:
+    """The process's one line (created on first use, with the environment's limits)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = RunQueue()
+        return _default
 
 
 def wait_for(job: Job, timeout: float = 600.0) -> JobStatus:
-    """Block until the job ends (tests, scripts) and return its final status."""
+    """Block until the job ends (tests, scripts), polling it like a page would, and return its final status."""
     deadline = time.monotonic() + timeout
-    while not job.wait(0.1):
+    while not job.wait(0.2):
+        job.status()
         if time.monotonic() > deadline:
             raise TimeoutError("the style-transfer job did not finish in time")
     return job.status()

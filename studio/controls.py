@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from nst import NSTError, Settings
@@ -10,7 +12,13 @@ from nst.settings import DEFAULT_LEARNING_RATES, DEFAULT_STYLE_LAYERS, WEIGHTS_F
 
 VGG19_LAYERS = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for i in range(1, n + 1)]
 OPTIMIZER_LABELS = {"lbfgs-adam": "L-BFGS+Adam", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}
-WEIGHT_SOURCES = {"ImageNet VGG19": "imagenet", "Offline VGG16": "offline", "Local file": "file"}
+def weight_sources() -> dict[str, str]:
+    """The networks a visitor may choose. A weights file on the server is the operator's choice
+    ($NST_WEIGHTS_FILE); the page never takes a path, so a visitor cannot probe the server's files."""
+    sources = {"ImageNet VGG19": "imagenet", "Offline VGG16": "offline"}
+    if os.environ.get(WEIGHTS_FILE_ENV):
+        sources = {"Server's VGG19 weights": "file", **sources}
+    return sources
 
 
 def log_options(low: int, high: int) -> list[float]:
@@ -41,19 +49,18 @@ DEFAULTS = {
     "content_layer": "block5_conv2",
     "style_layers": list(DEFAULT_STYLE_LAYERS),
     "style_colours": "keep",
-    "weights_source": "ImageNet VGG19",
-    "weights_file": "",
     "precision": "auto",
 }
 
 
 def source_label(settings: Settings) -> str:
-    return {v: k for k, v in WEIGHT_SOURCES.items()}.get(settings.weights, settings.weights)
+    return {v: k for k, v in weight_sources().items()}.get(settings.weights, settings.weights)
 
 
 def init_state() -> None:
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
+    st.session_state.setdefault("weights_source", next(iter(weight_sources())))
 
 
 def apply_optimizer_default() -> None:
@@ -110,10 +117,9 @@ def sidebar() -> tuple[Settings | None, str | None]:
                 for name in st.session_state["style_layers"]
             ]
             st.radio("Number format", list(PRECISIONS), key="precision", horizontal=True, help=h("precision"))
-            st.radio("Network weights", list(WEIGHT_SOURCES), key="weights_source", help=h("weights"))
-            if st.session_state["weights_source"] == "Local file":
-                st.text_input("Weights file path", key="weights_file", placeholder=f"or set ${WEIGHTS_FILE_ENV}",
-                              help=h("weights_file"))
+            st.radio("Network weights", list(weight_sources()), key="weights_source",
+                     help="ImageNet VGG19 is downloaded once (~80 MB); the offline VGG16 needs no network. "
+                     f"A server's own weights file is set by its operator (${WEIGHTS_FILE_ENV}).")
 
     s = st.session_state
     try:
@@ -122,8 +128,8 @@ def sidebar() -> tuple[Settings | None, str | None]:
             content_weight=s["content_weight"], style_weight=s["style_weight"], tv_weight=s["tv_weight"],
             content_layers=(s["content_layer"],), style_layers=tuple(s["style_layers"]),
             style_layer_weights=tuple(layer_weights) if layer_weights else None,
-            scales=s["scales"], style_colours=s["style_colours"], init=s["init"], seed=int(s["seed"]), weights=WEIGHT_SOURCES[s["weights_source"]],
-            weights_file=s["weights_file"] or None, preview_every=s["preview_every"], outputs=s["outputs"],
+            scales=s["scales"], style_colours=s["style_colours"], init=s["init"], seed=int(s["seed"]), weights=weight_sources().get(s["weights_source"], "imagenet"),
+            preview_every=s["preview_every"], outputs=s["outputs"],
             precision=s["precision"],
         )
     except NSTError as exc:

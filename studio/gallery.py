@@ -104,7 +104,10 @@ def result_stage(run: RunRecord) -> None:
 def gallery(runs: list[RunRecord]) -> None:
     """Every run of this session, newest first, with its snapshots, settings and loss curves to download."""
     st.subheader("Gallery")
-    st.caption(f"This session's runs, newest first (the last {len(runs)} are kept). Compare settings side by side.")
+    st.caption(
+        f"This session's runs, newest first (the last {len(runs)} are kept). They live in this browser tab only: "
+        "reloading or closing the page clears them, so download what you want to keep."
+    )
     for run in reversed(runs):
         with st.container(border=True):
             st.markdown(f"**Run {run.number}: {run.title}** · {run.reason} · {run.elapsed:.0f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,15 @@ class Picked:
 
 
 FIRST = {"content": "cat", "styles": "swirls"}  # the pair that shows the idea best comes first
+
+
+def plain(text: str, limit: int = 60) -> str:
+    """A visitor's text (a file name) made safe to show in Markdown: shortened, every Markdown and HTML
+    character escaped, so a name like `[x](http://…)` or `![](…)` is shown, never rendered."""
+    text = "".join(ch for ch in text if ch.isprintable())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])", r"\\\1", text)
 
 
 def samples(kind: str) -> dict[str, Path]:
@@ -65,10 +75,10 @@ def image_input(kind: str, label: str) -> Picked | None:
         try:
             preview = _load_preview(data, label.lower())
         except NSTError as exc:
-            st.error(f"{upload.name}: {exc}")
+            st.error(f"{plain(upload.name)}: {exc}")
             return None
         show_fitted(preview, 110, 240)
-        return Picked(upload.name, data, preview)
+        return Picked(plain(upload.name), data, preview)
 
     options = samples(kind)
     key = f"{kind}_sample"

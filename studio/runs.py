@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Callable
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nst import Backbone, Settings, load_backbone, load_image, precision
-from nst.backbone import cast_network, imagenet_weights_cached
-from nst.images import encode_png
-from nst.jobs import Job, JobStatus
-from nst.losses import Losses
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from nst.events import Losses
+from nst.images import encode_png, load_image
+from nst.jobs import Job, JobStatus, default_queue
 from nst.report import csv_text, plot_png
+from nst.settings import Settings
 
 from .inputs import Picked, show_fitted
 
@@ -54,34 +57,28 @@ class RunRecord:
         return plot_png(self.history, title=self.title)
 
 
-@st.cache_resource(show_spinner=False)
-def _backbone(source: str, weights_file: str | None, _on_download=None) -> Backbone:
-    backbone = load_backbone(source, weights_file, _on_download)
-    cast_network(backbone.network, precision.resolve("auto"))  # build the default format's copy up front
-    return backbone
-
-
-def get_backbone(settings: Settings) -> Backbone:
-    """The network for these settings, built once per process; reports a first-time download."""
-    if settings.weights == "imagenet" and not imagenet_weights_cached():
-        bar = st.progress(0.0, text="Downloading the VGG19 ImageNet weights (about 80 MB, first time only)…")
-
-        def on_download(done: int, total: int) -> None:
-            fraction = min(done / total, 1.0) if total else 0.0
-            bar.progress(fraction, text=f"Downloading the VGG19 ImageNet weights: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
-
-        try:
-            return _backbone(settings.weights, settings.resolved_weights_file, on_download)
-        finally:
-            bar.empty()
-    with st.spinner("Loading the network…"):
-        return _backbone(settings.weights, settings.resolved_weights_file)
+def _session_watch() -> Callable[[], bool]:
+    """Whether this browser session is still connected: a closed tab stops its run within seconds."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return lambda: True  # not under `streamlit run` (AppTest): the queue's poll timeout still applies
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
 
 
 def start(content: Picked, style: Picked, settings: Settings) -> None:
-    backbone = get_backbone(settings)
-    st.session_state.job = Job(content.source, style.source, settings, backbone).start()
+    """Put a run in the server's line (raises NSTError when the line is full)."""
+    job = Job(content.source, style.source, settings, watch=_session_watch()).start()
+    st.session_state.job = job
     st.session_state.job_meta = {"title": f"{content.name} × {style.name}", "content": content, "style": style}
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up(weights: str) -> bool:
+    """Once per server process: start the run workers and build the default network in them, so the
+    first visitor's run does not wait for TensorFlow to load."""
+    default_queue().warm(weights)
+    return True
 
 
 def running() -> bool:
@@ -113,6 +110,9 @@ def loss_chart(history: list[Losses], height: int = 280) -> alt.Chart:
 def _finish(job: Job, status: JobStatus) -> None:
     meta = st.session_state.pop("job_meta")
     st.session_state.job = None
+    if status.cancelled:
+        st.session_state.last_info = "The run was cancelled before it started."
+        return
     if status.error:
         st.session_state.last_error = status.error
         return
@@ -133,9 +133,16 @@ def _finish(job: Job, status: JobStatus) -> None:
 
 def _status_line(status: JobStatus) -> str:
     if status.queued:
-        return "Waiting for another run on this server to finish…"
+        ahead = status.position - 1
+        return (
+            f"In line: number {status.position}; " + ("yours runs next, when the current run ends." if ahead == 0
+            else f"{ahead} run{'s' if ahead > 1 else ''} ahead of yours, then yours.")
+        )
+    if status.download is not None:
+        done, total = status.download
+        return f"Downloading the VGG19 ImageNet weights (first time only): {done / 1e6:.0f} of {total / 1e6:.0f} MB"
     if status.step == 0:
-        return "Preparing: loading images and computing the style targets…"
+        return "Preparing: loading the network and images, computing the style targets…"
     eta = f" · about {status.eta:.0f} s left" if status.eta is not None else ""
     height, width = status.shape
     return f"Step {status.step} of {status.steps} at {width}×{height} px · {status.elapsed:.1f} s{eta}"
@@ -153,7 +160,8 @@ def live_stage() -> None:
         st.rerun()
     image_col, side_col = st.columns([1.3, 1])
     with image_col:
-        st.progress(min(status.work, 1.0), text=_status_line(status))
+        fraction = status.download[0] / status.download[1] if status.download and status.download[1] else status.work
+        st.progress(min(fraction, 1.0), text=_status_line(status))
         preview = status.preview if status.preview is not None else st.session_state.job_meta["content"].preview
         show_fitted(preview, STAGE_HEIGHT)
     with side_col:

@@ -79,8 +79,30 @@ def test_bad_upload_shows_the_engine_message(app):
     app.file_uploader(key="content_upload").set_value(("photo.png", b"definitely not a png", "image/png")).run()
     assert not app.exception
     errors = [e.value for e in app.error]
-    assert any("photo.png" in e and "not an image" in e for e in errors), errors
+    assert any(e.startswith("photo\\.png: ") and "not an image" in e for e in errors), errors
     assert _stylise_button(app).disabled
+
+
+def test_an_uploaded_file_name_is_shown_not_rendered(app):
+    app.segmented_control(key="content_mode").set_value("Upload").run()
+    name = "<b>x</b>[click me](http://evil.example)![](http://e.x/i).png"
+    app.file_uploader(key="content_upload").set_value((name, b"not a png", "image/png")).run()
+    (error,) = [e.value for e in app.error]
+    # every Markdown character is escaped: no link, no image, no HTML reaches the page
+    assert "\\[click me\\]\\(http\\://evil\\.example\\)" in error and "\\!\\[\\]" in error and "\\<b\\>" in error
+
+
+def test_visitors_cannot_name_a_server_file(app, monkeypatch):
+    # no text box for a path anywhere on the page, and no "local file" choice
+    assert not app.text_input and "Local file" not in app.radio(key="weights_source").options
+    assert app.radio(key="weights_source").options == ["ImageNet VGG19", "Offline VGG16"]
+    # the operator's file (an environment variable on the server) is offered by its role, not its path
+    monkeypatch.setenv("NST_WEIGHTS_FILE", "/srv/models/vgg19.h5")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    options = at.radio(key="weights_source").options
+    assert options[0] == "Server's VGG19 weights" and not any("vgg19.h5" in o for o in options)
+    assert not at.text_input
 
 
 def test_invalid_settings_show_an_error_not_a_traceback(app):

@@ -1,0 +1,104 @@
+"""The worker process: runs style transfers for a parent process, one at a time, with the network
+loaded once and kept between runs.
+
+The studio's server starts one per run slot (nst/jobs.py) as ``python -m nst.worker`` and talks to it
+with pickled tuples: requests on the worker's stdin, replies on its stdout.
+
+    parent -> worker   ("warm", weights)                       build that network now, not at the first run
+                       ("run", job_id, content, style, settings)
+                       ("stop", job_id)                         cancel between steps, keep the image so far
+    worker -> parent   ("ready", pid)
+                       ("started", job_id)
+                       ("event", job_id, Notice | Step | Finished)
+                       ("download", job_id, done_bytes, total_bytes)
+                       ("error", job_id, message)
+                       ("done", job_id, networks_built)
+
+A run in its own process shares no GIL with the web server (page refreshes no longer slow it down),
+a crash of TensorFlow takes down only the worker, and a run that stops responding can be killed. The
+worker exits when its stdin closes, so it never outlives the server.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import sys
+import threading
+from typing import Any, BinaryIO
+
+
+def main() -> None:
+    channel = os.fdopen(os.dup(1), "wb")  # messages go here; anything printed goes to stderr, the server log
+    os.dup2(2, 1)
+    requests: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
+    stops: set[int] = set()
+    threading.Thread(target=_read, args=(sys.stdin.buffer, requests, stops), daemon=True).start()
+
+    from . import backbone  # TensorFlow loads here, after stdout is out of the way
+    from .engine import stylise
+    from .errors import NSTError
+    from .settings import Settings
+
+    send_lock = threading.Lock()
+
+    def send(*message: Any) -> None:
+        with send_lock:
+            pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
+            channel.flush()
+
+    send("ready", os.getpid())
+    while (request := requests.get()) is not None:
+        if request[0] == "warm":
+            _warm(backbone, request[1])
+            continue
+        _, job_id, content, style, settings = request
+        send("started", job_id)
+        try:
+            assert isinstance(settings, Settings)
+            events = stylise(
+                content, style, settings, should_stop=lambda: job_id in stops,
+                on_download=lambda done, total: send("download", job_id, done, total),
+            )
+            for event in events:
+                send("event", job_id, event)
+        except NSTError as exc:
+            send("error", job_id, str(exc))
+        except Exception as exc:  # the parent shows a short message; the traceback goes to the server log
+            import traceback
+
+            traceback.print_exc()
+            send("error", job_id, f"Unexpected error ({type(exc).__name__}: {exc}). Details are in the server log.")
+        stops.discard(job_id)
+        send("done", job_id, backbone.networks_built())
+
+
+def _read(stream: BinaryIO, requests: queue.Queue, stops: set[int]) -> None:
+    """Hand runs to the main thread in order; note stops at once (the main thread is busy running)."""
+    try:
+        while True:
+            message = pickle.load(stream)
+            if message[0] == "stop":
+                stops.add(message[1])
+            else:
+                requests.put(message)
+    except (EOFError, OSError, pickle.UnpicklingError):
+        os._exit(0)  # the server has gone: so does its worker
+
+
+def _warm(backbone: Any, weights: str) -> None:
+    """Build the network (and its bfloat16 copy) the first run will need, if no download is involved."""
+    from . import precision
+
+    if weights == "imagenet" and not backbone.imagenet_weights_cached():
+        return  # the first run downloads them, with progress on the page
+    try:
+        network = backbone.load_backbone(weights).network
+        backbone.cast_network(network, precision.resolve("auto"))
+    except Exception as exc:  # the run that needs it will report the problem properly
+        print(f"nst worker: could not prepare the {weights} network: {exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The server's run line: worker processes, first come first served, stop, limits, crashes (random weights)."""
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from nst import Settings
+from nst.jobs import Job, Limits, RunQueue, wait_for
+
+QUICK = Settings(size=64, steps=8, scales=1, weights="random", optimizer="adam", tv_weight=0.0)
+LONG = QUICK.replace(steps=100_000)
+
+
+@pytest.fixture
+def line():
+    queue = RunQueue(Limits(slots=1, stop_grace_seconds=5))
+    queue.warm("random")
+    yield queue
+    queue.close()
+
+
+def _wait_until(condition, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_runs_happen_in_a_worker_process_that_keeps_its_network(line, tiny_pair):
+    first = wait_for(Job(*tiny_pair, QUICK).start(line), 300)
+    second = wait_for(Job(*tiny_pair, QUICK.replace(seed=1)).start(line), 300)
+    for status in (first, second):
+        assert status.result.reason == "completed" and status.result.steps_done == 8 and len(status.history) == 8
+        assert status.result.image.shape == (64, 64, 3)
+    worker = line.workers[0]
+    assert worker.pid is not None and worker.pid != os.getpid()
+    assert worker.networks_built == 1  # built once (by the warm-up), reused by both runs
+
+
+def test_stop_reaches_the_engine_and_keeps_the_image_so_far(line, tiny_pair):
+    job = Job(*tiny_pair, LONG).start(line)
+    _wait_until(lambda: job.status().step >= 3)
+    job.stop()
+    status = wait_for(job, 60)
+    assert status.result.reason == "cancelled" and 3 <= status.result.steps_done < 1000
+    assert not np.allclose(status.result.image, tiny_pair[0], atol=1e-3)
+
+
+def test_first_come_first_served_with_places_in_line(line, tiny_pair):
+    jobs = [Job(*tiny_pair, QUICK.replace(seed=i)).start(line) for i in range(5)]
+    assert [job.status().position for job in jobs[1:]] == [1, 2, 3, 4]  # the first one may already run
+    for job in jobs:
+        wait_for(job, 300)
+    started = [job.started_at for job in jobs]
+    assert started == sorted(started) and all(job.status().result.reason == "completed" for job in jobs)
+
+
+def test_stopping_a_queued_run_cancels_it_quietly(line, tiny_pair):
+    running = Job(*tiny_pair, LONG).start(line)
+    waiting = Job(*tiny_pair, QUICK).start(line)
+    assert waiting.status().position == 1
+    waiting.stop()
+    status = waiting.status()
+    assert status.done and status.cancelled and status.error is None and status.result is None
+    running.stop()
+    wait_for(running, 60)
+
+
+def test_a_run_nobody_watches_is_stopped_and_the_next_one_starts(tiny_pair):
+    queue = RunQueue(Limits(slots=1, orphan_seconds=3))
+    try:
+        watching = {"closed": False}
+        orphan = Job(*tiny_pair, LONG, watch=lambda: not watching["closed"]).start(queue)
+        _wait_until(lambda: orphan.status().step >= 1)
+        nobody = Job(*tiny_pair, QUICK).start(queue)  # waits in line behind the orphan
+        watching["closed"] = True  # the tab is closed: the watch says so at once
+        _wait_until(lambda: (nobody.status(), orphan.wait(0))[1])  # the one in line is still watched
+        assert orphan.status().result.reason == "cancelled" and "nobody was watching" in orphan.status().result.message
+        # a run whose page stops polling (no watch callback) is stopped after orphan_seconds
+        status = wait_for(nobody, 120)
+        assert status.result.reason == "completed"
+        silent = Job(*tiny_pair, LONG).start(queue)
+        _wait_until(lambda: silent.wait(0.5), timeout=60)  # nobody calls silent.status() in this loop
+        assert silent._state.result.reason == "cancelled"
+    finally:
+        queue.close()
+
+
+def test_every_run_has_a_time_limit(tiny_pair):
+    queue = RunQueue(Limits(slots=1, max_run_seconds=4))
+    try:
+        status = wait_for(Job(*tiny_pair, LONG).start(queue), 120)
+        assert status.result.reason == "cancelled" and "time limit of 4 s" in status.result.message
+        assert 0 < status.result.steps_done < LONG.steps
+    finally:
+        queue.close()
+
+
+def test_a_crashed_worker_fails_one_run_and_is_replaced(line, tiny_pair):
+    job = Job(*tiny_pair, LONG).start(line)
+    _wait_until(lambda: job.status().step >= 1)
+    os.kill(line.workers[0].pid, signal.SIGKILL)  # as a TensorFlow crash would end it
+    status = wait_for(job, 60)
+    assert status.error and "ended unexpectedly" in status.error and "try again" in status.error
+    again = wait_for(Job(*tiny_pair, QUICK).start(line), 300)
+    assert again.result.reason == "completed"
+
+
+def test_a_worker_that_does_not_stop_is_killed(line, tiny_pair):
+    job = Job(*tiny_pair, LONG).start(line)
+    _wait_until(lambda: job.status().step >= 1)
+    pid = line.workers[0].pid
+    os.kill(pid, signal.SIGSTOP)  # frozen: it can no longer see the stop request
+    job.stop()
+    status = wait_for(job, 60)  # the grace period is 5 s in this line
+    assert status.error and "did not stop within 5 s" in status.error
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the frozen worker is gone
+    assert wait_for(Job(*tiny_pair, QUICK).start(line), 300).result.reason == "completed"
+
+
+def test_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("NST_MAX_RUNS", "2")
+    monkeypatch.setenv("NST_MAX_RUN_SECONDS", "90")
+    limits = Limits.from_environment()
+    assert limits.slots == 2 and limits.max_run_seconds == 90.0 and limits.orphan_seconds == Limits().orphan_seconds
+    monkeypatch.setenv("NST_ORPHAN_SECONDS", "soon")
+    with pytest.raises(Exception, match="NST_ORPHAN_SECONDS must be a number"):
+        Limits.from_environment()
+
+
+def test_a_full_line_refuses_new_runs_with_a_message(tiny_pair):
+    queue = RunQueue(Limits(slots=1, max_waiting=2))
+    try:
+        jobs = [Job(*tiny_pair, LONG).start(queue) for _ in range(3)]  # one runs (or is about to), two wait
+        with pytest.raises(Exception, match="The server is busy: 2 runs are waiting"):
+            Job(*tiny_pair, QUICK).start(queue)
+        for job in jobs:
+            job.stop()
+    finally:
+        queue.close()
