@@ -1,6 +1,6 @@
-"""The studio's default run, timed in a real browser: click to first step shown, to first preview, to result.
+"""The studio's default run, timed in a real browser, against the same run on the bare engine.
 
-    python bench/bench_app.py [--runs 2]
+    python bench/bench_app.py [--runs 3]
 
 Starts `streamlit run streamlit_app.py`, opens it in headless Chromium (Playwright, Debian's chromium),
 keeps every default (cat x swirls, 256 px, the fast mode; the ImageNet weights fall back to the
@@ -9,6 +9,10 @@ prints the seconds from the click until the page shows step 1, until it shows a 
 first preview (the default refreshes the image every 5 steps), and until the run is over (its Stop
 button gone) and the result's download button shows. The first run includes building the network. The page polls the run once a second,
 so each time is up to about a second late.
+
+Interleaved with each studio run, a bare-engine process (warm: its network built by a first, untimed
+run) runs the same settings through `stylise` and reports its time. The script prints the median of
+each and their ratio: the price of the page, the queue and the worker process.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,27 +66,55 @@ def time_one_run(page, preview_every: int = 5) -> dict[str, float]:
     return marks
 
 
+BARE = """
+import sys, time
+from nst import Settings, load_backbone, stylise
+settings = Settings(size=256, outputs=4, preview_every=5)  # the studio's defaults (studio/controls.py)
+backbone = load_backbone(settings.weights)
+list(stylise("assets/content/cat.jpg", "assets/styles/swirls.jpg", settings.replace(steps=2), backbone=backbone))
+print("ready", flush=True)
+for _ in sys.stdin:
+    started = time.perf_counter()
+    for event in stylise("assets/content/cat.jpg", "assets/styles/swirls.jpg", settings, backbone=backbone):
+        pass
+    print(f"{time.perf_counter() - started:.2f}", flush=True)
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--same-priority", action="store_true", help="do not renice the browser")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with streamlit_server() as url, sync_playwright() as p:
+    with streamlit_server() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.goto(url)
+        page.goto(server.url)
         page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
         if not args.same_priority:
             renice_browser()  # now that the page's renderer processes exist
         page.wait_for_timeout(2000)
+        bare = subprocess.Popen([sys.executable, "-c", BARE], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+        assert bare.stdout.readline().strip() == "ready"
+        studio_times, bare_times = [], []
         for run in range(1, args.runs + 1):
             marks = time_one_run(page)
-            print(f"run {run}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in marks.items()), flush=True)
+            studio_times.append(marks["result"])
+            print(f"studio run {run}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in marks.items()), flush=True)
             page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
             page.wait_for_timeout(2000)
+            bare.stdin.write("go\n")
+            bare.stdin.flush()
+            bare_times.append(float(bare.stdout.readline()))
+            print(f"bare engine run {run}: {bare_times[-1]:.1f} s", flush=True)
+        bare.stdin.close()
+        bare.wait()
         browser.close()
+    studio, engine = statistics.median(studio_times), statistics.median(bare_times)
+    print(f"median: studio {studio:.1f} s, bare engine {engine:.1f} s, ratio {studio / engine:.2f}")
 
 
 if __name__ == "__main__":

@@ -20,10 +20,11 @@ import importlib.util
 import os
 import tempfile
 import threading
+import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import h5py
 import keras
@@ -65,6 +66,8 @@ class Backbone:
 
 
 _networks: dict[tuple[str, str | None], keras.Model] = {}
+_failed_download: dict[str, Any] = {}  # the last failed ImageNet download: its message and when
+DOWNLOAD_RETRY_SECONDS = 600
 _casts: dict[tuple[int, str], keras.Model] = {}
 _lock = threading.Lock()
 
@@ -78,7 +81,8 @@ def load_backbone(
     if source == "imagenet":
         try:
             path = ensure_imagenet_weights(on_download)
-        except NSTError as exc:
+        except NSTError as exc:  # remembered for a while: a server without network does not retry every run
+            _failed_download.update(message=str(exc), at=time.monotonic())
             offline = load_backbone("offline")
             warning = f"{exc} Using the offline VGG16 backbone instead; results will differ from VGG19."
             return Backbone(offline.network, "offline", offline.description, warning, offline.style_gain)
@@ -120,6 +124,8 @@ def ensure_imagenet_weights(on_download: DownloadProgress | None = None, url: st
     target = imagenet_weights_path()
     if target.is_file():
         return target
+    if _failed_download and time.monotonic() - _failed_download["at"] < DOWNLOAD_RETRY_SECONDS:
+        raise NSTError(_failed_download["message"])
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.md5()

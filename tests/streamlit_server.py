@@ -5,6 +5,7 @@ Shared by the browser test (tests/test_browser.py) and the app benchmark (bench/
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -29,14 +31,49 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen
+
+    def memory_mb(self) -> float:
+        """Resident memory of the server and all its descendants (the run workers), in MB (Linux)."""
+        return sum(_rss_kb(pid) for pid in _descendants(self.process.pid) | {self.process.pid}) / 1024
+
+
+def _descendants(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 @contextmanager
-def streamlit_server(timeout: float = 90) -> Iterator[str]:
-    """Start streamlit_app.py, wait until it answers its health check, yield its URL, then stop it."""
+def streamlit_server(timeout: float = 90, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start streamlit_app.py, wait until it answers its health check, yield it, then stop it."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -49,7 +86,7 @@ def streamlit_server(timeout: float = 90) -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("streamlit did not start")
                 time.sleep(0.5)
-        yield url
+        yield Server(url, process)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -16,6 +16,27 @@ def test_offline_backbone_carries_the_bundled_vgg16_convolutions():
     assert "block5_conv2" in backbone.layer_names() and "block5_conv4" not in backbone.layer_names()
 
 
+@pytest.fixture(autouse=True)
+def no_remembered_failure():
+    bb._failed_download.clear()
+    yield
+    bb._failed_download.clear()
+
+
+def test_a_failed_download_is_not_retried_at_every_run(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    calls = []
+
+    def offline(*args, **kwargs):
+        calls.append(args)
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(bb.urllib.request, "urlopen", offline)
+    first, second = load_backbone("imagenet"), load_backbone("imagenet")
+    assert first.source == second.source == "offline" and "network is unreachable" in second.warning
+    assert len(calls) == 1  # a server without network does not wait for a download before every run
+
+
 def test_imagenet_falls_back_to_offline_with_a_visible_warning(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # nothing cached there
     monkeypatch.setattr(bb, "IMAGENET_URL", (tmp_path / "missing.h5").as_uri())

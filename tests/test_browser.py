@@ -6,6 +6,8 @@ Needs Debian's chromium (.ci/run installs it). Without it the test is skipped, e
 
 import io
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -15,14 +17,19 @@ from streamlit_server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(scope="module")
+def served():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is missing in CI: .ci/run should have installed it")
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    with streamlit_server() as url:
-        yield url
+    with streamlit_server() as server:
+        yield server
+
+
+@pytest.fixture
+def server(served):
+    return served.url
 
 
 def _settle(page) -> None:
@@ -77,3 +84,70 @@ def test_upload_stylise_download_in_chromium(server, tmp_path):
 
     image = Image.open(io.BytesIO(saved.read_bytes()))
     assert image.format == "PNG" and max(image.size) == 128
+
+
+def _small_run(page, url: str, steps_key: str = "Home") -> None:
+    """Open the studio and set the shortest, smallest run (10 iterations, 128 px; or 1000 with End)."""
+    page.goto(url)
+    page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
+    for label, key in (("Iterations", steps_key), ("Size (longer side, px)", "Home")):
+        page.get_by_role("slider", name=label).press(key)
+        _settle(page)
+
+
+def test_six_sessions_are_served_first_come_first_served(served):
+    """A bounded load test on 127.0.0.1: six browser sessions press Stylise 0.3 s apart; each waiting
+    one is told its place in line, the runs end in the order they were started, and the server with
+    its worker stays under a memory bound."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ARTIFACTS.mkdir(exist_ok=True)
+        pages = [browser.new_context(viewport={"width": 1366, "height": 768}).new_page() for _ in range(6)]
+        for page in pages:
+            _small_run(page, served.url)
+        for page in pages:
+            page.get_by_role("button", name="Stylise").click()
+            page.wait_for_timeout(300)
+        lines = [page.locator("body").inner_text() for page in pages]
+        pages[-1].screenshot(path=str(ARTIFACTS / "browser-4-in-line.png"))
+        # the last session is behind at least three others, and its page says so
+        assert re.search(r"In line: number [3-5]\b", lines[-1]), lines[-1][:400]
+        finished: list[int] = []
+        peak_mb = 0.0
+        deadline = time.monotonic() + 600
+        while len(finished) < len(pages):
+            assert time.monotonic() < deadline, f"only {finished} finished"
+            peak_mb = max(peak_mb, served.memory_mb())
+            for index, page in enumerate(pages):
+                if index not in finished and page.get_by_role("button", name="Download result (PNG)").count():
+                    finished.append(index)
+            pages[0].wait_for_timeout(250)
+        browser.close()
+    assert finished == sorted(finished), finished  # served in the order they clicked
+    print(f"server and worker peak memory: {peak_mb:.0f} MB")
+    assert peak_mb < 2500  # Community Cloud allows about 2.7 GB
+
+
+def test_a_closed_tab_gives_its_run_slot_to_the_next_in_line(served):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        long_page = browser.new_context().new_page()
+        _small_run(long_page, served.url, steps_key="End")  # 1000 iterations
+        long_page.get_by_role("button", name="Stylise").click()
+        long_page.get_by_text(re.compile(r"Step \d+ of 1000")).wait_for(timeout=120_000)
+        waiting_page = browser.new_context().new_page()
+        _small_run(waiting_page, served.url)
+        waiting_page.get_by_role("button", name="Stylise").click()
+        waiting_page.get_by_text("In line: number 1").wait_for(timeout=30_000)
+        closed = time.monotonic()
+        long_page.context.close()  # nobody can press Stop on it any more
+        waiting_page.get_by_text(re.compile(r"Step \d+ of 10 ")).wait_for(timeout=60_000)
+        started_after = time.monotonic() - closed
+        waiting_page.get_by_role("button", name="Download result (PNG)").wait_for(timeout=120_000)
+        browser.close()
+    print(f"the next run started {started_after:.1f} s after the tab closed")
+    assert started_after < 30
