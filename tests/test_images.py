@@ -242,3 +242,15 @@ def test_paths_that_are_not_files_say_what_they_are(tmp_path):
         load_image(fifo)  # and never blocks reading it
     with pytest.raises(NSTError, match="path is too long"):
         load_image(tmp_path / ("x" * 5000 + ".png"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss is in kB on Linux")
+def test_a_large_jpeg_decodes_at_a_reduced_size(tmp_path):
+    path = tmp_path / "big.jpg"
+    Image.new("RGB", (7745, 7745), (90, 140, 200)).save(path, quality=50)
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr
+    rows, columns, grown_mb = map(int, result.stdout.split())
+    assert (rows, columns) == (512, 512)
+    assert grown_mb < 60  # libjpeg's DCT scaling decodes 1/8 of the size: 240 MB at full size, ~4 MB here

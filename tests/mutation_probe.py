@@ -1,0 +1,104 @@
+"""A mutation probe: break each key behaviour of the engine, the loader, the run line and the CLI on
+purpose, one at a time, and check that a test fails.
+
+    python tests/mutation_probe.py [--only NAME]
+
+Each mutation is a one-line edit of a copy of the repository (the working tree is never touched),
+followed by the tests that should catch it. A mutation no test catches is a behaviour no test pins.
+Prints one line per mutation and the score; exits 1 if any mutation survives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (name, file, the exact text to change, what it becomes, the tests that must catch it)
+MUTATIONS = [
+    ("stop never reaches the engine", "nst/worker.py", "should_stop=lambda: job_id in stops", "should_stop=None",
+     "tests/test_jobs.py -k stop_reaches"),
+    ("style_colours ignored", "nst/engine.py", 'if settings.style_colours == "content":', "if False:",
+     "tests/test_colour.py -k palette"),
+    ("L-BFGS without its two-loop recursion", "nst/engine.py", "        if not self.pairs:\n", "        if True:\n",
+     "tests/test_engine.py -k lbfgs"),
+    ("divergence guard off", "nst/engine.py", "if self.above >= BLOWUP_STEPS:", "if False:",
+     "tests/test_engine.py -k absurd"),
+    ("saturation not watched", "nst/engine.py", "saturated = loss > 2 * self.best_loss and", "saturated = False and",
+     "tests/test_engine.py -k absurd"),
+    ("diverged run keeps its last image", "nst/engine.py", 'reason, current = "diverged", guard.best_image',
+     'reason = "diverged"', "tests/test_engine.py -k absurd"),
+    ("overflow blamed on the learning rate", "nst/engine.py", "overflow=step == 1 and", "overflow=False and",
+     "tests/test_engine.py -k overflow"),
+    ("narrow style shrinks below the network's minimum", "nst/engine.py", "MIN_SIDE / min(style_shape))", "0.0)",
+     "tests/test_engine.py -k narrow"),
+    ("last come, first served", "nst/jobs.py", "worker.run(self._waiting.popleft())", "worker.run(self._waiting.pop())",
+     "tests/test_jobs.py -k first_come"),
+    ("no place in line", "nst/jobs.py", "return self._waiting.index(job) + 1", "return 0",
+     "tests/test_jobs.py -k first_come"),
+    ("orphans never stopped", "nst/jobs.py", "    if now - job.last_poll > limits.orphan_seconds:\n        return False\n",
+     "", "tests/test_jobs.py -k nobody"),
+    ("no time limit", "nst/jobs.py", "elif job.started_at is not None and now - job.started_at > limits.max_run_seconds:",
+     "elif False:", "tests/test_jobs.py -k time_limit"),
+    ("a frozen worker is never killed", "nst/jobs.py", "                        worker.kill()\n", "                        pass\n",
+     "tests/test_jobs.py -k does_not_stop"),
+    ("a crashed worker is not replaced", "nst/jobs.py", "if self.process is not None and self.process.poll() is None:",
+     "if self.process is not None:", "tests/test_jobs.py -k crashed"),
+    ("cancelling a queued run is an error", "nst/jobs.py", "                job._end(cancelled=True)\n",
+     '                job._end(error="Cancelled before it started.")\n', "tests/test_jobs.py -k quietly"),
+    ("any format Pillow knows is decoded", "nst/images.py", "formats=FORMATS", "formats=None",
+     "tests/test_images.py -k outside"),
+    ("no structure check", "nst/images.py", "    check_structure(data, name)\n", "",
+     "tests/test_images.py -k fragmented"),
+    ("the decode budget ignores the mode", "nst/images.py", "per_pixel.get(mode, default)", "1",
+     "tests/test_images.py -k bytes_per_pixel"),
+    ("converted before shrinking", "nst/images.py", "        if image.mode == \"1\":\n",
+     "        image = image.convert(\"RGBA\")\n        if image.mode == \"1\":\n", "tests/test_images.py -k memory_bound"),
+    ("JPEGs decoded at full size", "nst/images.py", 'if image.format in ("JPEG", "MPO") and target != image.size:',
+     "if False:", "tests/test_images.py -k memory_bound"),
+    ("outputs checked after the run", "nst/cli.py", "        check_outputs(args, settings)\n", "",
+     "tests/test_cli.py -k before_the_run"),
+    ("an input can be overwritten", "nst/cli.py", "        if path.exists() and source.exists() and path.samefile(source):",
+     "        if False:", "tests/test_cli.py -k before_the_run"),
+    ("NaN colour options accepted", "nst/colour.py", "not math.isfinite(value)", "False",
+     "tests/test_colour.py -k bad_look"),
+    ("file names rendered as Markdown", "studio/inputs.py", "    return re.sub(", "    return text or re.sub(",
+     "tests/test_app.py -k shown_not_rendered"),
+    ("a failed download is retried every run", "nst/backbone.py", "        raise NSTError(_failed_download[\"message\"])\n",
+     "        pass\n", "tests/test_backbone.py -k retried"),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="run the mutations whose name contains this text")
+    args = parser.parse_args()
+    chosen = [m for m in MUTATIONS if not args.only or args.only in m[0]]
+    caught = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "repo"
+        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "test-artifacts", "__pycache__"))
+        for name, file, old, new, tests in chosen:
+            path = copy / file
+            original = path.read_text()
+            assert original.count(old) == 1, f"{name}: the text to mutate is not found exactly once in {file}"
+            path.write_text(original.replace(old, new))
+            started = time.monotonic()
+            result = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests.split()],
+                                    cwd=copy, capture_output=True, text=True)
+            path.write_text(original)
+            killed = result.returncode not in (0, 5)
+            caught += killed
+            print(f"{'caught  ' if killed else 'SURVIVED'} {name} ({tests}, {time.monotonic() - started:.0f} s)", flush=True)
+    print(f"mutation score: {caught} of {len(chosen)} caught")
+    return 0 if caught == len(chosen) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
