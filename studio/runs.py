@@ -25,7 +25,6 @@ from .inputs import Picked, show_fitted
 
 MAX_RUNS = 12  # per session, to bound memory on small servers
 STAGE_HEIGHT = 440
-CHART_EVERY = 10  # steps between redraws of the live loss chart
 
 
 @dataclass
@@ -170,8 +169,5 @@ def live_stage() -> None:
                   help="Stop after the current step and keep the image so far.")
         for notice in status.notices:
             st.warning(notice)
-        # the chart grows in blocks of CHART_EVERY steps: an unchanged chart is not drawn again, and
-        # redrawing it every second took CPU from the run on small machines (BENCHMARKS.md)
-        shown = status.history[: len(status.history) // CHART_EVERY * CHART_EVERY]
-        if shown:
-            st.altair_chart(loss_chart(shown), width="stretch")
+        if status.history:
+            st.altair_chart(loss_chart(status.history), width="stretch")
