@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -110,10 +109,11 @@ def matmul_peak(dtype=tf.float32, n=2048, repeats=10):
 def peak_memory_mb(size, weights):
     out = ROOT / "bench" / f".mem-{size}.png"
     script = (
-        "import resource, sys; from nst.cli import main; "
+        "import sys; from nst.cli import main; "
         f"code = main(['assets/content/cat.jpg', 'assets/styles/swirls.jpg', '-o', '{out}', '--size', '{size}', "
         f"'--steps', '12', '--scales', '1', '--optimizer', 'lbfgs', '--weights', '{weights}', '-q']); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from this (large) parent across exec
+        "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     out.unlink(missing_ok=True)
