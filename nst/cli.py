@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import signal
 import sys
@@ -15,7 +14,7 @@ import numpy as np
 
 from .colour import MATCH_CHOICES, Adjustments, Look, finish
 from .engine import Finished, Notice, Step, snapshot_schedule, stylise
-from .errors import NSTError
+from .errors import NSTError, os_reason
 from .images import load_image, save_image
 from .report import save_plot, write_csv
 from .precision import PRECISIONS
@@ -172,8 +171,7 @@ def check_outputs(args: argparse.Namespace, settings: Settings) -> None:
             _check_output(path, what, suffixes, inputs)
             key = path.resolve()
         except OSError as exc:
-            reason = "the path is too long" if exc.errno == errno.ENAMETOOLONG else exc.strerror or str(exc)
-            raise NSTError(f"Cannot write the {what} {path}: {reason}.") from None
+            raise NSTError(f"Cannot write the {what} {path}: {os_reason(exc)}.") from None
         if key in seen:
             raise NSTError(f"The {what} and the {seen[key]} are the same file ({path}).")
         seen[key] = what

@@ -12,7 +12,6 @@ RGB -> BGR, scaled to [0, 255], ImageNet channel means subtracted).
 
 from __future__ import annotations
 
-import errno
 import io
 import struct
 import warnings
@@ -22,7 +21,7 @@ from typing import BinaryIO, Union
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import NSTError
+from .errors import NSTError, os_reason
 from .structure import check_structure
 
 ImageSource = Union[str, Path, bytes, bytearray, memoryview, BinaryIO, Image.Image, np.ndarray]
@@ -36,6 +35,9 @@ MAX_SIDE = 30_000
 MAX_DECODED_BYTES = 256 * 2**20  # working memory of a decode (see decoded_bytes): 60 MP of RGB, 32 MP with alpha
 MIN_SIDE = 32  # after resizing: VGG's four poolings leave 2 x 2 locations at block5
 MAX_ASPECT = 32  # a style image may be this elongated (it is enlarged until its shorter side is MIN_SIDE)
+
+# what Pillow raises for a file it cannot parse or decode
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 
 IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
@@ -122,7 +124,7 @@ def _open(source: ImageSource, name: str) -> Image.Image:
     if not data:
         raise NSTError(f"The {name} is empty (0 bytes).")
     if len(data) > MAX_FILE_BYTES:
-        raise NSTError(f"The {name} is larger than {MAX_FILE_BYTES // 2**20} MB; this app opens smaller files.")
+        raise _too_big(name)
     check_structure(data, name)
     try:
         with warnings.catch_warnings():
@@ -136,8 +138,8 @@ def _open(source: ImageSource, name: str) -> Image.Image:
         raise NSTError(_too_large(name, "")) from None
     except UnidentifiedImageError:
         raise NSTError(f"The {name} is not an image this app reads. Use {FORMAT_NAMES}.") from None
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise NSTError(f"The {name} could not be decoded; the file looks damaged or truncated ({_brief(exc)}).") from None
+    except DECODE_ERRORS as exc:
+        raise _damaged(name, exc) from None
     return image
 
 
@@ -150,14 +152,13 @@ def _read_file(path: Path, name: str) -> bytes:
             raise NSTError(f"The {name} '{_shorten(path)}' is a folder, not an image file.")
         if not path.is_file():
             raise NSTError(f"The {name} '{_shorten(path)}' is not a regular file (a pipe or a device?).")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise NSTError(f"The {name} is larger than {MAX_FILE_BYTES // 2**20} MB; this app opens smaller files.")
+        if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
+            raise _too_big(name)
         return path.read_bytes()
     except NSTError:
         raise
     except OSError as exc:  # a name too long, no permission, an I/O error
-        reason = "the path is too long for this system" if exc.errno == errno.ENAMETOOLONG else exc.strerror or str(exc)
-        raise NSTError(f"Cannot read the {name} '{_shorten(path)}': {reason}.") from None
+        raise NSTError(f"Cannot read the {name} '{_shorten(path)}': {os_reason(exc)}.") from None
 
 
 def _shorten(path: Path | str, limit: int = 80) -> str:
@@ -165,9 +166,14 @@ def _shorten(path: Path | str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit // 2] + "…" + text[-limit // 2 :]
 
 
-def _brief(exc: Exception) -> str:
+def _damaged(name: str, exc: Exception) -> NSTError:
     text = str(exc) or type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
+    brief = text if len(text) <= 120 else text[:117] + "..."
+    return NSTError(f"The {name} could not be decoded; the file looks damaged or truncated ({brief}).")
+
+
+def _too_big(name: str) -> NSTError:
+    return NSTError(f"The {name} is larger than {MAX_FILE_BYTES // 2**20} MB; this app opens smaller files.")
 
 
 def _too_large(name: str, dimensions: str) -> str:
@@ -226,8 +232,8 @@ def _decode(image: Image.Image, size: int | None, name: str, narrow_ok: bool = F
         if image.size != target:  # Pillow's integer pre-reduction (reducing_gap) has no 16-bit version
             gap = None if image.mode.startswith("I;16") else 3.0
             image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=gap)
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise NSTError(f"The {name} could not be decoded; the file looks damaged or truncated ({_brief(exc)}).") from None
+    except DECODE_ERRORS as exc:
+        raise _damaged(name, exc) from None
     except MemoryError:
         raise NSTError(_too_large(name, "")) from None
     rgb = _to_rgb(image, name)

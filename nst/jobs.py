@@ -126,7 +126,6 @@ class Job:
         self.inputs = (content, style)
         self.watch = watch
         self.queue: RunQueue | None = None
-        self.assigned_at: float | None = None  # when a worker took it from the line
         self.started_at: float | None = None  # when the worker began to run it (its time limit counts from here)
         self.stop_requested_at: float | None = None
         self.stop_message: str | None = None  # why the server stopped it, if it did
@@ -208,7 +207,6 @@ class Worker:
 
     def run(self, job: Job) -> None:
         self.job = job
-        job.assigned_at = time.monotonic()
         try:
             self._ensure_started()
             content, style = job.inputs
@@ -319,9 +317,6 @@ class RunQueue:
             except ValueError:
                 return 0
 
-    def running(self) -> list[Job]:
-        return [worker.job for worker in self.workers if worker.job is not None]
-
     def stop(self, job: Job, message: str | None = None) -> None:
         with self._lock:
             if job in self._waiting:
@@ -366,7 +361,7 @@ class RunQueue:
                         self.stop(job)
             for worker in self.workers:
                 job = worker.job
-                if job is None or job.assigned_at is None:
+                if job is None:
                     continue
                 if job.stop_requested_at is not None:
                     if now - job.stop_requested_at > limits.stop_grace_seconds:

@@ -12,6 +12,8 @@ from nst.settings import DEFAULT_LEARNING_RATES, DEFAULT_STYLE_LAYERS, WEIGHTS_F
 
 VGG19_LAYERS = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for i in range(1, n + 1)]
 OPTIMIZER_LABELS = {"lbfgs-adam": "L-BFGS+Adam", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}
+
+
 def weight_sources() -> dict[str, str]:
     """The networks a visitor may choose. A weights file on the server is the operator's choice
     ($NST_WEIGHTS_FILE); the page never takes a path, so a visitor cannot probe the server's files."""

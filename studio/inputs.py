@@ -71,14 +71,14 @@ def image_input(kind: str, label: str) -> Picked | None:
         if upload is None:
             st.caption("Drag and drop an image: PNG, JPEG, WebP, BMP, GIF or TIFF.")
             return None
-        data = upload.getvalue()
+        data, shown_name = upload.getvalue(), plain(upload.name)
         try:
             preview = _load_preview(data, label.lower())
         except NSTError as exc:
-            st.error(f"{plain(upload.name)}: {exc}")
+            st.error(f"{shown_name}: {exc}")
             return None
         show_fitted(preview, 110, 240)
-        return Picked(plain(upload.name), data, preview)
+        return Picked(shown_name, data, preview)
 
     options = samples(kind)
     key = f"{kind}_sample"
