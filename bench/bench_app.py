@@ -13,6 +13,11 @@ so each time is up to about a second late.
 Interleaved with each studio run, a bare-engine process (warm: its network built by a first, untimed
 run) runs the same settings through `stylise` and reports its time. The script prints the median of
 each and their ratio: the price of the page, the queue and the worker process.
+
+It also reads the CPU seconds each run cost, from /proc: the server and its worker process against
+the bare process, and the browser's. In real use the browser runs on the visitor's machine, so the
+server-side CPU ratio is what a host pays; the wall-clock ratio here also pays for a browser that
+shares the same cores.
 """
 
 from __future__ import annotations
@@ -29,10 +34,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS, _descendants, streamlit_server  # noqa: E402
 
 STEP = re.compile(r"Step (\d+) of (\d+)")
 ENGINE_TIME = re.compile(r"Finished \d+ steps\. \((\d+) s\)")  # the result's caption: the engine's own time
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: set[int]) -> float:
+    """User plus system CPU seconds of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / TICKS
+
+
+def browser_pids() -> set[int]:
+    pids = set()
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if "chrom" in comm.read_text():
+                pids.add(int(comm.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
 
 
 def renice_browser(idle_class: bool = False) -> None:
@@ -110,22 +141,32 @@ def main() -> None:
         bare = subprocess.Popen([sys.executable, "-c", BARE], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 text=True)
         assert bare.stdout.readline().strip() == "ready"
-        studio_times, bare_times = [], []
+        studio_times, bare_times, studio_cpu, bare_cpu = [], [], [], []
         for run in range(1, args.runs + 1):
+            server_side = {server.process.pid} | _descendants(server.process.pid)
+            before = cpu_seconds(server_side), cpu_seconds(browser_pids())
             marks = time_one_run(page)
+            server_cpu, browser_cpu = cpu_seconds(server_side) - before[0], cpu_seconds(browser_pids()) - before[1]
             studio_times.append(marks["result"])
-            print(f"studio run {run}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in marks.items()), flush=True)
+            studio_cpu.append(server_cpu)
+            print(f"studio run {run}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in marks.items())
+                  + f"; CPU: server and worker {server_cpu:.1f} s, browser {browser_cpu:.1f} s", flush=True)
             page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
             page.wait_for_timeout(2000)
+            before_bare = cpu_seconds({bare.pid})
             bare.stdin.write("go\n")
             bare.stdin.flush()
             bare_times.append(float(bare.stdout.readline()))
-            print(f"bare engine run {run}: {bare_times[-1]:.1f} s", flush=True)
+            bare_cpu.append(cpu_seconds({bare.pid}) - before_bare)
+            print(f"bare engine run {run}: {bare_times[-1]:.1f} s; CPU {bare_cpu[-1]:.1f} s", flush=True)
         bare.stdin.close()
         bare.wait()
         browser.close()
     studio, engine = statistics.median(studio_times), statistics.median(bare_times)
     print(f"median: studio {studio:.1f} s, bare engine {engine:.1f} s, ratio {studio / engine:.2f}")
+    studio_cpu_median, bare_cpu_median = statistics.median(studio_cpu), statistics.median(bare_cpu)
+    print(f"median CPU: server and worker {studio_cpu_median:.1f} s, bare engine {bare_cpu_median:.1f} s, "
+          f"ratio {studio_cpu_median / bare_cpu_median:.2f}")
 
 
 if __name__ == "__main__":
