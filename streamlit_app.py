@@ -10,6 +10,8 @@ from nst.errors import NSTError
 from studio import controls, runs
 from studio.gallery import gallery, result_stage
 from studio.inputs import image_input
+from studio.regions import region_controls, saliency_view
+from studio.styles import style_inputs
 
 # Runs happen in worker processes (nst/jobs.py): this server process never loads TensorFlow.
 st.set_page_config(page_title="NST Studio", page_icon="🎨", layout="wide")
@@ -26,12 +28,24 @@ st.markdown("#### :material/palette: NST Studio — repaint a photo in the style
 inputs_col, stage_col = st.columns([1, 2.7], gap="medium")
 with inputs_col:
     content = image_input("content", "Content photo")
-    style = image_input("styles", "Style painting")
+    styles, blend = style_inputs()
+    masks = None
+    if content is not None and styles:
+        open_ = st.session_state.get("region_mode", "Everywhere") != "Everywhere" or (settings and settings.saliency > 0)
+        with st.expander("Regions and subject", expanded=bool(open_)):
+            masks = region_controls(content, styles)
+            if settings is not None and settings.saliency > 0:
+                saliency_view(content)
+if settings is not None and blend is not None:
+    try:
+        settings = settings.replace(style_blend=blend)
+    except NSTError as exc:
+        settings, problem = None, str(exc)
 
 with stage_col:
     if problem:
         st.error(problem)
-    ready = settings is not None and content is not None and style is not None
+    ready = settings is not None and content is not None and bool(styles)
     button_col, summary_col = st.columns([1, 4], vertical_alignment="center")
     if settings is not None:
         summary_col.caption(
@@ -41,7 +55,7 @@ with stage_col:
     if button_col.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
                          disabled=runs.running() or not ready, help="Start a run with the settings in the sidebar."):
         try:
-            runs.start(content, style, settings)
+            runs.start(content, styles, settings, masks)
         except NSTError as exc:
             st.error(str(exc))
         else:

@@ -1,7 +1,9 @@
 """Rebuild the sample images in assets/ (run from the repo root: python assets/make_samples.py).
 
 Photos and two textures are scikit-image's bundled public-domain / CC0 images, resized to at most
-512 px; two paintings are rendered here from a fixed seed. Provenance: assets/SOURCES.md.
+512 px; two paintings are rendered here from a fixed seed; eight public-domain paintings are copied,
+resized, from the project's shared image folder (`../shared/nst-images/styles`, next to the repo) when
+it is there. Provenance: assets/SOURCES.md.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from skimage import data
 
 HERE = Path(__file__).parent
 SIZE = 512
+SHARED_PAINTINGS = HERE.parent.parent / "shared" / "nst-images" / "styles"
+PAINTINGS = {  # file in the shared folder -> sample name (the provenance is in SOURCES.md)
+    "starry_night.jpg": "starry_night", "the_scream.jpg": "the_scream", "great_wave_hokusai.jpg": "great_wave",
+    "shipwreck_of_the_minotaur.jpg": "shipwreck", "woman_with_a_hat_matisse.jpg": "woman_with_a_hat",
+    "udnie_picabia.jpg": "udnie", "water_lilies_1919_monet.jpg": "water_lilies",
+    "cherry_tree_screen_sakai_hoitsu.jpg": "cherry_tree",
+}
 
 
 def save(image: Image.Image, path: Path) -> None:
@@ -73,6 +82,9 @@ def main() -> None:
     save(Image.fromarray(data.hubble_deep_field()), HERE / "styles" / "deep_field.jpg")
     save(swirls(), HERE / "styles" / "swirls.jpg")
     save(mosaic(), HERE / "styles" / "mosaic.jpg")
+    if SHARED_PAINTINGS.is_dir():
+        for source, name in PAINTINGS.items():
+            save(Image.open(SHARED_PAINTINGS / source), HERE / "styles" / f"{name}.jpg")
 
 
 if __name__ == "__main__":

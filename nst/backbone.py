@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from .errors import NSTError
 from .images import to_network
+from .losses import Features
 
 IMAGENET_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
@@ -253,8 +254,8 @@ class FeatureExtractor:
         self.model = keras.Model(net.inputs, outputs)
         self.model.trainable = False
 
-    def __call__(self, image) -> tuple[list, list]:
-        """image: (1, H, W, 3) in [0, 1]. Returns (content activations, style activations)."""
+    def __call__(self, image) -> Features:
+        """image: (1, H, W, 3) in [0, 1]. Returns the content and the style layers' activations."""
         outputs = [tf.cast(o, tf.float32) for o in self.model(to_network(image), training=False)]
         n = len(self.content_layers)
-        return list(outputs[:n]), list(outputs[n:])
+        return Features(list(outputs[:n]), list(outputs[n:]))

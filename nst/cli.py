@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -16,45 +17,32 @@ from .colour import MATCH_CHOICES, Adjustments, Look, finish
 from .engine import Finished, Notice, Step, snapshot_schedule, stylise
 from .errors import NSTError, os_reason
 from .images import load_image, save_image
+from .regions import overlay, segment
 from .report import save_plot, write_csv
-from .precision import PRECISIONS
-from .settings import INITS, OPTIMIZERS, STYLE_COLOURS, WEIGHT_SOURCES, Settings
+from .settings import Settings
 
 EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 
-def build_parser() -> argparse.ArgumentParser:
-    def h(name: str) -> str:
-        return Settings.help(name).replace("%", "%%")  # argparse formats help texts with %
+NOT_ON_COMMAND_LINE = ("preview_every",)  # the command line shows no previews
+OPTION_NOTES = {"outputs": " Snapshots are saved as OUT-stepK.png."}
 
-    d = Settings()
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m nst",
         description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.).",
     )
     p.add_argument("content", help="the photo (PNG, JPEG, WebP, BMP, GIF, TIFF)")
-    p.add_argument("style", nargs="+", help="the painting(s); several are blended")
+    p.add_argument("style", nargs="+", help="the painting(s); several are blended (or painted by region: --masks)")
     p.add_argument("-o", "--output", required=True, help="where to write the result (.png or .jpg)")
-    p.add_argument("--size", type=int, default=d.size, help=h("size") + " (default %(default)s)")
-    p.add_argument("--steps", type=int, default=d.steps, help=h("steps") + " (default %(default)s)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help=h("optimizer"))
-    p.add_argument("--lr", type=float, default=None, help=h("learning_rate"))
-    p.add_argument("--content-weight", type=float, default=d.content_weight, help=h("content_weight") + " (%(default)g)")
-    p.add_argument("--style-weight", type=float, default=d.style_weight, help=h("style_weight") + " (%(default)g)")
-    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=h("tv_weight") + " (%(default)g)")
-    p.add_argument("--content-layers", type=_names, default=d.content_layers, help="comma-separated; " + h("content_layers"))
-    p.add_argument("--style-layers", type=_names, default=d.style_layers, help="comma-separated; " + h("style_layers"))
-    p.add_argument("--style-layer-weights", type=_numbers, default=None, help="comma-separated; " + h("style_layer_weights"))
-    p.add_argument("--style-blend", type=_numbers, default=None, help="comma-separated; " + h("style_blend"))
-    p.add_argument("--style-scale", type=float, default=d.style_scale, help=h("style_scale"))
-    p.add_argument("--scales", type=int, default=d.scales, help=h("scales") + " (default %(default)s)")
-    p.add_argument("--init", choices=INITS, default=d.init, help=h("init"))
-    p.add_argument("--seed", type=int, default=d.seed, help=h("seed"))
-    p.add_argument("--weights", choices=WEIGHT_SOURCES, default=None, help=h("weights") + f" (default {d.weights})")
-    p.add_argument("--weights-file", default=None, help=h("weights_file"))
-    p.add_argument("--precision", choices=PRECISIONS, default=d.precision, help=h("precision"))
-    c = p.add_argument_group("colour", "applied to the finished image (no effect on the optimisation) except --style-colours")
-    c.add_argument("--style-colours", choices=STYLE_COLOURS, default=d.style_colours, help=h("style_colours"))
+    add_settings_options(p.add_argument_group("run settings", "every field of nst.Settings; defaults in brackets"))
+    r = p.add_argument_group("regions")
+    r.add_argument("--masks", nargs="+", metavar="MASK",
+                   help="one greyscale mask per style image, white where that style paints; where all are black "
+                   "the photo is kept")
+    r.add_argument("--save-segments", metavar="PNG", help="write the map of the automatic regions (--segments)")
+    c = p.add_argument_group("colour", "applied to the finished image (no effect on the optimisation)")
     c.add_argument("--keep-colours", action="store_true",
                    help="luminance-only transfer: keep the photo's colours, take the stylised luminance (YIQ)")
     c.add_argument("--match", choices=MATCH_CHOICES, default="none",
@@ -64,25 +52,45 @@ def build_parser() -> argparse.ArgumentParser:
                                 ("saturation", 1.0, "0 = grey"), ("hue", 0.0, "shift in degrees"),
                                 ("gamma", 1.0, ">1 brightens mid-tones")):
         c.add_argument(f"--{name}", type=float, default=default, help=f"{text} (default {default:g})")
-    p.add_argument("--outputs", type=int, default=1, help="also save N-1 snapshots at evenly spaced steps (OUT-stepK.png)")
     p.add_argument("--log", metavar="CSV", help="write the loss history as CSV")
-    p.add_argument("--plot", metavar="PNG", help="plot content, style and total loss (log scale)")
+    p.add_argument("--plot", metavar="PNG", help="plot the loss terms and the total (log scale)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
+
+
+def add_settings_options(group: argparse._ArgumentGroup) -> None:
+    """One option per Settings field, named after it (--content-weight), typed from its annotation,
+    with its help text, choices and default; options not given are left to Settings' defaults."""
+    defaults = Settings()
+    for f in dataclasses.fields(Settings):
+        if f.name in NOT_ON_COMMAND_LINE:
+            continue
+        kind = OPTION_TYPES[str(f.type)]
+        default = getattr(defaults, f.name)
+        shown = "" if default is None else ",".join(map(str, default)) if isinstance(default, tuple) else f"{default:g}" if isinstance(default, float) else default
+        text = Settings.help(f.name) + OPTION_NOTES.get(f.name, "") + (f" [{shown}]" if shown != "" else "")
+        if kind in (_names, _numbers, _whole_numbers):
+            text = "comma-separated; " + text
+        group.add_argument(
+            f.metadata.get("flag") or "--" + f.name.replace("_", "-"), dest=f.name, type=kind,
+            choices=Settings.choices(f.name), default=argparse.SUPPRESS, help=text.replace("%", "%%"),
+        )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The Settings the options describe (--weights-file alone means --weights file)."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
+    if given.get("weights_file") and "weights" not in given:
+        given["weights"] = "file"
+    if given.get("weights_file") and given["weights"] != "file":
+        raise NSTError(f"--weights-file is only used with --weights file, not --weights {given['weights']}.")
+    return Settings(**given)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings(
-            size=args.size, steps=args.steps, optimizer=args.optimizer, learning_rate=args.lr,
-            content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
-            content_layers=args.content_layers, style_layers=args.style_layers,
-            style_layer_weights=args.style_layer_weights, style_blend=args.style_blend,
-            style_scale=args.style_scale, init=args.init, seed=args.seed, weights=_weights(args),
-            weights_file=args.weights_file, outputs=args.outputs, style_colours=args.style_colours,
-            scales=args.scales, precision=args.precision,
-        )
+        settings = settings_from(args)
         look = Look(
             keep_colours=args.keep_colours, match=args.match, strength=args.strength,
             adjustments=Adjustments(args.brightness, args.contrast, args.saturation, args.hue, args.gamma),
@@ -99,7 +107,10 @@ def _run(args: argparse.Namespace, settings: Settings, look: Look) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     progress = _Progress(settings.steps, quiet=args.quiet)
     styles = args.style if len(args.style) > 1 else args.style[0]
-    events = stylise(args.content, styles, settings, should_stop=lambda: stop["requested"], on_download=progress.download)
+    if args.save_segments:
+        _save_segments(args, settings)
+    events = stylise(args.content, styles, settings, masks=args.masks, should_stop=lambda: stop["requested"],
+                     on_download=progress.download)
     for event in events:
         if isinstance(event, Notice):
             progress.notice(event.text)
@@ -116,7 +127,7 @@ def _run(args: argparse.Namespace, settings: Settings, look: Look) -> int:
 
 def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, result: Finished) -> None:
     output = Path(args.output)
-    content = load_image(args.content, settings.size, "content image")
+    content = result.content
     style = load_image(args.style[0], settings.size, "style image") if look.match == "style" else None
 
     def finished(image: np.ndarray) -> np.ndarray:
@@ -141,13 +152,15 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
         print(f"wrote {output}", file=sys.stderr)
 
 
-def _weights(args: argparse.Namespace) -> str:
-    """--weights-file alone means --weights file; with another source it is a mistake, not ignored."""
-    if args.weights_file and args.weights not in (None, "file"):
-        raise NSTError(f"--weights-file is only used with --weights file, not --weights {args.weights}.")
-    if args.weights is None:
-        return "file" if args.weights_file else Settings().weights
-    return args.weights
+def _save_segments(args: argparse.Namespace, settings: Settings) -> None:
+    """Write the automatic regions as a coloured map over the photo (the same regions the run uses)."""
+    if not settings.segments:
+        raise NSTError("--save-segments needs --segments K (the number of automatic regions).")
+    content = load_image(args.content, settings.size, "content image")
+    labels = segment(content, settings.segments, settings.seed)
+    save_image(overlay(content, labels), args.save_segments)
+    if not args.quiet:
+        print(f"wrote {args.save_segments} ({int(labels.max()) + 1} regions, numbered from the top)", file=sys.stderr)
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -164,7 +177,9 @@ def check_outputs(args: argparse.Namespace, settings: Settings) -> None:
         targets.append((Path(args.log).expanduser(), "loss log (--log)", None))
     if args.plot:
         targets.append((Path(args.plot).expanduser(), "loss plot (--plot)", PLOT_SUFFIXES))
-    inputs = [Path(p).expanduser() for p in (args.content, *args.style)]
+    if args.save_segments:
+        targets.append((Path(args.save_segments).expanduser(), "region map (--save-segments)", IMAGE_SUFFIXES))
+    inputs = [Path(p).expanduser() for p in (args.content, *args.style, *(args.masks or []))]
     seen: dict[Path, str] = {}
     for path, what, suffixes in targets:
         try:
@@ -207,6 +222,19 @@ def _numbers(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
+def _whole_numbers(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+
+
+OPTION_TYPES = {  # Settings' annotations -> argparse types
+    "int": int, "float": float, "float | None": float, "str": str, "str | None": str,
+    "tuple[str, ...]": _names, "tuple[float, ...] | None": _numbers, "tuple[int, ...] | None": _whole_numbers,
+}
+
+
 class _Progress:
     """A one-line progress bar with live losses on stderr (plain lines when not a terminal)."""
 
@@ -228,11 +256,8 @@ class _Progress:
             return
         filled = round(30 * event.step / event.steps)
         losses = event.losses
-        line = (
-            f"[{'#' * filled}{'.' * (30 - filled)}] {event.step}/{event.steps} "
-            f"total {losses.total:.3e} content {losses.content:.3e} style {losses.style:.3e} "
-            f"tv {losses.tv:.3e} {event.elapsed:.1f}s"
-        )
+        terms = " ".join(f"{name} {value:.3e}" for name, value in losses.terms.items())
+        line = f"[{'#' * filled}{'.' * (30 - filled)}] {event.step}/{event.steps} total {losses.total:.3e} {terms} {event.elapsed:.1f}s"
         print("\r" + line if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
     def done(self, message: str) -> None:

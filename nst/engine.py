@@ -28,9 +28,11 @@ from . import precision
 from .colour import match_palette
 from .backbone import Backbone, DownloadProgress, FeatureExtractor, load_backbone
 from .errors import NSTError
-from .events import Event, Finished, Notice, Step
+from .events import Event, Finished, Losses, Notice, Step
 from .images import MIN_SIDE, ImageSource, load_image, resize_array
-from .losses import Losses, content_loss, gram_matrix, style_loss, total_variation
+from .regions import resize_mask, style_masks
+from .saliency import saliency_map
+from .losses import TERMS, StyleTarget, Targets, gram_matrix
 from .settings import DEFAULT_LEARNING_RATES, Settings
 
 # 'lbfgs-adam' (see phase_plan): shares of the steps spent on the coarse sizes and on the Adam finish
@@ -48,6 +50,7 @@ def stylise(
     style: ImageSource | Sequence[ImageSource],
     settings: Settings | None = None,
     *,
+    masks: Sequence[ImageSource] | None = None,
     backbone: Backbone | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_download: DownloadProgress | None = None,
@@ -57,6 +60,11 @@ def stylise(
     With `settings.scales` > 1 the run is coarse-to-fine: it optimises a small version first, then
     upsamples the result and refines it at each larger size (see `scale_plan`). Step numbers count
     across all scales; the losses of a step are those of the scale it ran at.
+
+    Regions: `masks` (one greyscale image or (H, W) array per style, white where that style paints) or
+    `settings.segments` (automatic regions, nst/regions.py) confine each style to its part of the photo;
+    where no style applies the photo is kept. `settings.saliency` weights the content term by the
+    photo's saliency map (nst/saliency.py).
     """
     settings = settings or Settings()
     started = time.perf_counter()
@@ -66,6 +74,8 @@ def stylise(
     styles_full = [load_image(s, style_size, "style image", narrow_ok=True) for s in styles]
     if settings.style_colours == "content":  # learn the texture, not the palette (Gatys et al. 2016)
         styles_full = [match_palette(s, content_full) for s in styles_full]
+    region_masks = style_masks(content_full, len(styles_full), masks, settings.segments, settings.segment_styles, settings.seed)
+    salience = saliency_map(content_full) if settings.saliency > 0 else None
     if backbone is None:
         backbone = load_backbone(settings.weights, settings.resolved_weights_file, on_download)
     if backbone.warning:
@@ -89,7 +99,11 @@ def stylise(
             # TV is a sum over pixels: on a half-size image it is about half as large, so coarse scales
             # scale it back up to optimise the same balance as the full-size objective
             tv_factor = max(content_full.shape[:2]) / max(shape)
-            objective = Objective(extractor, content_image, style_images, settings, backbone.style_gain, tv_factor)
+            objective = Objective(
+                extractor, content_image, style_images, settings, backbone.style_gain, tv_factor,
+                masks=None if region_masks is None else [resize_mask(m, shape) for m in region_masks],
+                salience=None if salience is None else resize_mask(salience, shape),
+            )
             start = initial_image(settings, content_image, style_images[0]) if current is None else resize_array(current, shape)
             current, current_shape = start, shape
         image = tf.Variable(current[None])
@@ -100,8 +114,8 @@ def stylise(
                 reason, message = "cancelled", f"Stopped after {step} steps."
                 break
             step += 1
-            terms, image_finite = step_once()
-            losses = Losses(*(float(t) for t in terms))
+            (total, terms), image_finite = step_once()
+            losses = Losses(float(total), {name: float(value) for name, value in terms.items()})
             trouble = guard.check(losses.total, current, step) or (None if bool(image_finite) else "the image stopped being finite")
             if trouble:
                 reason, current = "diverged", guard.best_image
@@ -129,7 +143,7 @@ def stylise(
     final = resize_array(current, content_full.shape[:2])  # the image itself when already full size
     if reason != "completed" and history and (not snapshots or snapshots[-1][0] != len(history)):
         snapshots.append((len(history), final))
-    yield Finished(final, reason, message, len(history), time.perf_counter() - started, history, snapshots)
+    yield Finished(final, content_full, reason, message, len(history), time.perf_counter() - started, history, snapshots)
 
 
 def scale_sizes(settings: Settings, shape: tuple[int, int]) -> list[tuple[int, int]]:
@@ -266,7 +280,14 @@ def make_optimizer(settings: Settings) -> keras.optimizers.Optimizer:
 
 
 class Objective:
-    """The loss of `losses.py` with its targets precomputed once for one content and style(s)."""
+    """The registered loss terms (nst/losses.py) with their targets precomputed for one size of a run.
+
+    `masks` (one (H, W) array per style, at this size) confine each style to its region. With
+    settings.saliency = S > 0, `salience` ((H, W) in [0, 1]) weights the content term per location by
+    1 + S x salience (normalised to mean 1) and the style statistics by 1 - S / (1 + S) x salience, so
+    the subject keeps its structure and the background takes the style. `style_gain` and `tv_factor`
+    multiply those terms' weights: the backbone's calibration, the coarse sizes' TV factor.
+    """
 
     def __init__(
         self,
@@ -276,32 +297,62 @@ class Objective:
         settings: Settings,
         style_gain: float = 1.0,
         tv_factor: float = 1.0,
+        masks: list[np.ndarray] | None = None,
+        salience: np.ndarray | None = None,
     ):
         self.extractor = extractor
-        self.settings = settings
-        self.style_weight = settings.style_weight * style_gain
-        self.tv_weight = settings.tv_weight * tv_factor
-        self.layer_weights = settings.normalised_style_layer_weights
-        self.content_targets, _ = extractor(tf.constant(content[None]))
+        weights = {name: getattr(settings, term.weight) for name, term in TERMS.items()}
+        weights["style"] *= style_gain
+        weights["tv"] *= tv_factor
+        self.terms = {name: (TERMS[name], w) for name, w in weights.items() if w > 0 or not TERMS[name].optional}
         blend = np.asarray(settings.style_blend or [1.0] * len(styles), dtype=np.float32)
         if len(blend) != len(styles):
             raise NSTError(f"style_blend has {len(blend)} weights for {len(styles)} style images.")
-        blend = blend / blend.sum()
-        grams = [[gram_matrix(f) for f in extractor(tf.constant(s[None]))[1]] for s in styles]
-        self.style_targets = [tf.add_n([w * g[i] for w, g in zip(blend, grams)]) for i in range(len(grams[0]))]
+        content_image = tf.constant(content[None])
+        content_features = extractor(content_image)
+        grams = [[gram_matrix(f) for f in extractor(tf.constant(s[None])).style] for s in styles]
+        content_masks, presence = None, None
+        if salience is not None and settings.saliency > 0:
+            # the subject weighs more in the content term and less in the style statistics
+            weight = 1.0 + settings.saliency * salience
+            content_masks = [_resized_mask(weight / weight.mean(), f.shape[1:3]) for f in content_features.content]
+            presence = 1.0 - settings.saliency / (1.0 + settings.saliency) * salience
+        layer_shapes = [f.shape[1:3] for f in content_features.style]
 
-    def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
-        """(total, content, style, tv) weighted loss terms for a (1, H, W, 3) image in [0, 1]."""
-        s = self.settings
-        content_features, style_features = self.extractor(image)
-        content = s.content_weight * content_loss(content_features, self.content_targets)
-        style = self.style_weight * style_loss(style_features, self.style_targets, self.layer_weights)
-        tv = self.tv_weight * total_variation(image)
-        return content + style + tv, content, style, tv
+        def target(layer_grams: list[tf.Tensor], mask: np.ndarray | None, gain: float = 1.0) -> StyleTarget:
+            if presence is not None:
+                mask = presence if mask is None else mask * presence
+            if mask is None:
+                return StyleTarget(layer_grams)
+            return StyleTarget(layer_grams, [_resized_mask(mask, shape) for shape in layer_shapes], float(mask.mean()) * gain)
+
+        if masks is None:  # every style everywhere: one target, the blend of their Gram matrices
+            blend = blend / blend.sum()
+            targets = [target([tf.add_n([w * g[i] for w, g in zip(blend, grams)]) for i in range(len(grams[0]))], None)]
+        else:  # each style in its own region
+            targets = [target(g, m, float(w / blend.max())) for g, m, w in zip(grams, masks, blend) if m.max() > 0 and w > 0]
+        self.targets = Targets(
+            content_image, content_features.content, targets, settings.normalised_style_layer_weights, content_masks
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.terms)
+
+    def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+        """The total loss and each weighted term, by name, for a (1, H, W, 3) image in [0, 1]."""
+        features = self.extractor(image)
+        terms = {name: weight * term.function(self.targets, image, features) for name, (term, weight) in self.terms.items()}
+        return tf.add_n(list(terms.values())), terms
+
+
+def _resized_mask(mask: np.ndarray, shape: tuple[int, int]) -> tf.Tensor:
+    """An (H, W) mask averaged down (or resized) to a layer's (h, w), as a (1, h, w, 1) tensor."""
+    return tf.image.resize(tf.constant(mask[None, :, :, None], tf.float32), shape, method="area")
 
 
 def make_step(objective: Objective, settings: Settings, image: tf.Variable, optimizer: str) -> Callable:
-    """One `optimizer` step on `image`: returns (loss terms before the step, whether the image is finite)."""
+    """One `optimizer` step on `image`: returns ((total, terms) before the step, whether the image is finite)."""
     if optimizer == "lbfgs":
         max_step = settings.lr if settings.optimizer == "lbfgs" else DEFAULT_LEARNING_RATES["lbfgs"]
         return LBFGS(objective, image, max_step=max_step)
@@ -310,11 +361,11 @@ def make_step(objective: Objective, settings: Settings, image: tf.Variable, opti
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            terms = objective(image)
-        gradient = tape.gradient(terms[0], image)
+            total, terms = objective(image)
+        gradient = tape.gradient(total, image)
         optimizer.apply_gradients([(gradient, image)])
         image.assign(tf.clip_by_value(image, 0.0, 1.0))
-        return terms, tf.reduce_all(tf.math.is_finite(image))
+        return (total, terms), tf.reduce_all(tf.math.is_finite(image))
 
     return step
 
@@ -336,14 +387,14 @@ class LBFGS:
         @tf.function
         def evaluate():
             with tf.GradientTape() as tape:
-                terms = objective(image)
-            return terms, tape.gradient(terms[0], image)
+                total, terms = objective(image)
+            return (total, terms), tape.gradient(total, image)
 
         self.evaluate = evaluate
 
     def __call__(self):
-        terms, gradient = self.evaluate()
-        x, loss = tf.identity(self.image), float(terms[0])
+        losses, gradient = self.evaluate()
+        x, loss = tf.identity(self.image), float(losses[0])
         # pixels held at 0 or 1 by the projection: their outward gradient would only distort the curvature
         pinned = ((x <= 0.0) & (gradient > 0.0)) | ((x >= 1.0) & (gradient < 0.0))
         gradient = tf.where(pinned, tf.zeros_like(gradient), gradient)
@@ -363,7 +414,7 @@ class LBFGS:
         direction *= tf.minimum(1.0, self.max_step / (largest + 1e-12))
         self.previous = (x, gradient, loss)
         self.image.assign(tf.clip_by_value(x + direction, 0.0, 1.0))
-        return terms, tf.reduce_all(tf.math.is_finite(self.image))
+        return losses, tf.reduce_all(tf.math.is_finite(self.image))
 
     def _direction(self, gradient: tf.Tensor) -> tf.Tensor:
         """-H g by the two-loop recursion; plain steepest descent while the memory is empty."""

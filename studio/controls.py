@@ -7,10 +7,9 @@ import os
 import streamlit as st
 
 from nst import NSTError, Settings
-from nst.precision import PRECISIONS
-from nst.settings import DEFAULT_LEARNING_RATES, DEFAULT_STYLE_LAYERS, WEIGHTS_FILE_ENV
+from nst.jobs import default_queue
+from nst.settings import DEFAULT_LEARNING_RATES, WEIGHTS_FILE_ENV
 
-VGG19_LAYERS = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for i in range(1, n + 1)]
 OPTIMIZER_LABELS = {"lbfgs-adam": "L-BFGS+Adam", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}
 
 
@@ -30,29 +29,36 @@ def log_options(low: int, high: int) -> list[float]:
 
 WEIGHT_OPTIONS = log_options(-5, 6)
 LR_OPTIONS = log_options(-5, -1)
+EDGE_OPTIONS = [0.0, *log_options(3, 7)]
+SALIENCY_OPTIONS = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 PRESETS = {
     "gentle": {"content_weight": 1e4, "style_weight": 2e-3, "tv_weight": 30.0},
     "balanced": {"content_weight": 1e4, "style_weight": 1e-2, "tv_weight": 30.0},  # the TF tutorial
     "bold": {"content_weight": 1e4, "style_weight": 5e-2, "tv_weight": 10.0},
 }
-_ENGINE = Settings()  # the engine's fast mode measured in BENCHMARKS.md: L-BFGS then Adam, 2 sizes
+STUDIO = Settings(size=256, outputs=4, preview_every=5)  # the studio's own choices; the rest are the engine's
+# widgets keyed by a Settings field's name: their values go straight into Settings(...)
+FIELD_WIDGETS = (
+    "content_weight", "style_weight", "tv_weight", "edge_weight", "saliency", "style_colours", "steps",
+    "learning_rate", "optimizer", "scales", "init", "size", "outputs", "seed", "preview_every", "precision",
+)
 DEFAULTS = {
     "preset": "balanced",
+    **{name: getattr(STUDIO, name) for name in FIELD_WIDGETS},
     **PRESETS["balanced"],
-    "learning_rate": _ENGINE.lr,
-    "steps": _ENGINE.steps,
-    "optimizer": _ENGINE.optimizer,
-    "scales": _ENGINE.scales,
-    "init": "content",
-    "size": 256,
-    "outputs": 4,
-    "preview_every": 5,
-    "seed": 0,
-    "content_layer": "block5_conv2",
-    "style_layers": list(DEFAULT_STYLE_LAYERS),
-    "style_colours": "keep",
-    "precision": "auto",
+    "learning_rate": STUDIO.lr,
+    "content_layer": STUDIO.content_layers[0],
+    "style_layers": list(STUDIO.style_layers),
 }
+
+
+def network_layers(weights: str) -> list[str]:
+    """The conv layers of the network a worker built for `weights`; until one has, only the layers in use."""
+    known = default_queue().layer_names(weights)
+    if known:
+        return list(known)
+    in_use = [st.session_state.get("content_layer"), *st.session_state.get("style_layers", [])]
+    return list(dict.fromkeys(name for name in in_use if name))
 
 
 def source_label(settings: Settings) -> str:
@@ -92,18 +98,22 @@ def sidebar() -> tuple[Settings | None, str | None]:
         st.select_slider("Content weight", WEIGHT_OPTIONS, key="content_weight", format_func=_fmt, help=h("content_weight"))
         st.select_slider("Style weight", WEIGHT_OPTIONS, key="style_weight", format_func=_fmt, help=h("style_weight"))
         st.select_slider("Smoothness (TV weight)", WEIGHT_OPTIONS, key="tv_weight", format_func=_fmt, help=h("tv_weight"))
-        st.radio("Painting colours", ["keep", "content"], key="style_colours", horizontal=True,
+        st.select_slider("Crisp edges (edge weight)", EDGE_OPTIONS, key="edge_weight", format_func=_fmt,
+                         help=h("edge_weight"))
+        st.select_slider("Keep the subject (saliency)", SALIENCY_OPTIONS, key="saliency", format_func=_fmt,
+                         help=h("saliency") + " The map is shown under the photo.")
+        st.radio("Painting colours", Settings.choices("style_colours"), key="style_colours", horizontal=True,
                  format_func={"keep": "the painting's", "content": "the photo's"}.get, help=h("style_colours"))
 
         st.subheader("Optimisation")
         st.slider("Iterations", 10, 1000, step=10, key="steps", help=h("steps"))
         st.select_slider("Learning rate", LR_OPTIONS, key="learning_rate", format_func=_fmt, help=h("learning_rate"))
-        st.radio("Optimiser", list(OPTIMIZER_LABELS), key="optimizer", horizontal=True,
+        st.radio("Optimiser", Settings.choices("optimizer"), key="optimizer", horizontal=True,
                  format_func=OPTIMIZER_LABELS.get,
                  on_change=apply_optimizer_default,
                  help=h("optimizer") + " Switching sets the learning rate to the optimiser's default.")
         st.slider("Coarse-to-fine sizes", 1, 4, key="scales", help=h("scales"))
-        st.radio("Start from", ["content", "style", "noise"], key="init", horizontal=True, help=h("init"))
+        st.radio("Start from", Settings.choices("init"), key="init", horizontal=True, help=h("init"))
 
         st.subheader("Output")
         st.slider("Size (longer side, px)", 128, 1024, step=32, key="size", help=h("size") + " Larger is slower.")
@@ -112,13 +122,16 @@ def sidebar() -> tuple[Settings | None, str | None]:
         with st.expander("Advanced"):
             st.number_input("Seed", 0, 2**31 - 1, key="seed", help=h("seed"))
             st.slider("Refresh the image every N steps", 1, 50, key="preview_every", help=h("preview_every"))
-            st.selectbox("Content layer", VGG19_LAYERS, key="content_layer", help=h("content_layers"))
-            st.multiselect("Style layers", VGG19_LAYERS, key="style_layers", help=h("style_layers"))
+            layers = network_layers(weight_sources().get(st.session_state["weights_source"], "imagenet"))
+            st.selectbox("Content layer", layers, key="content_layer", help=h("content_layers"))
+            st.multiselect("Style layers", layers, key="style_layers", help=h("style_layers"))
+            if not default_queue().layer_names(weight_sources().get(st.session_state["weights_source"], "imagenet")):
+                st.caption("Every layer of the network is listed here once it has loaded.")
             layer_weights = [
                 st.number_input(f"weight of {name}", 0.0, 100.0, 1.0, 0.1, key=f"w_{name}")
                 for name in st.session_state["style_layers"]
             ]
-            st.radio("Number format", list(PRECISIONS), key="precision", horizontal=True, help=h("precision"))
+            st.radio("Number format", Settings.choices("precision"), key="precision", horizontal=True, help=h("precision"))
             st.radio("Network weights", list(weight_sources()), key="weights_source",
                      help="ImageNet VGG19 is downloaded once (~80 MB); the offline VGG16 needs no network. "
                      f"A server's own weights file is set by its operator (${WEIGHTS_FILE_ENV}).")
@@ -126,13 +139,10 @@ def sidebar() -> tuple[Settings | None, str | None]:
     s = st.session_state
     try:
         settings = Settings(
-            size=s["size"], steps=s["steps"], optimizer=s["optimizer"], learning_rate=s["learning_rate"],
-            content_weight=s["content_weight"], style_weight=s["style_weight"], tv_weight=s["tv_weight"],
+            **{name: s[name] for name in FIELD_WIDGETS},
             content_layers=(s["content_layer"],), style_layers=tuple(s["style_layers"]),
             style_layer_weights=tuple(layer_weights) if layer_weights else None,
-            scales=s["scales"], style_colours=s["style_colours"], init=s["init"], seed=int(s["seed"]), weights=weight_sources().get(s["weights_source"], "imagenet"),
-            preview_every=s["preview_every"], outputs=s["outputs"],
-            precision=s["precision"],
+            weights=weight_sources().get(s["weights_source"], "imagenet"),
         )
     except NSTError as exc:
         return None, str(exc)

@@ -23,7 +23,7 @@ class Picked:
     preview: np.ndarray
 
 
-FIRST = {"content": "cat", "styles": "swirls"}  # the pair that shows the idea best comes first
+FIRST = {"content": "cat", "styles": "swirls"}  # the pair that shows the idea best comes first in the lists
 
 
 def plain(text: str, limit: int = 60) -> str:
@@ -62,11 +62,13 @@ def _use_sample(key: str, name: str) -> None:
     st.session_state[key] = name
 
 
-def image_input(kind: str, label: str) -> Picked | None:
-    """Draw a picker for `kind` ('content' or 'styles'); return the chosen image or None."""
-    mode = st.segmented_control(label, ["Samples", "Upload"], default="Samples", required=True, key=f"{kind}_mode")
+def image_input(kind: str, label: str, key: str | None = None, first: str | None = None) -> Picked | None:
+    """Draw a picker for `kind` ('content' or 'styles') under widget keys starting with `key` (default
+    `kind`); `first` is the sample shown first. Returns the chosen image or None."""
+    prefix = key or kind
+    mode = st.segmented_control(label, ["Samples", "Upload"], default="Samples", required=True, key=f"{prefix}_mode")
     if mode == "Upload":
-        upload = st.file_uploader(f"Upload a {label.lower()}", type=UPLOAD_TYPES, key=f"{kind}_upload",
+        upload = st.file_uploader(f"Upload a {label.lower()}", type=UPLOAD_TYPES, key=f"{prefix}_upload",
                                   label_visibility="collapsed")
         if upload is None:
             st.caption("Drag and drop an image: PNG, JPEG, WebP, BMP, GIF or TIFF.")
@@ -81,7 +83,9 @@ def image_input(kind: str, label: str) -> Picked | None:
         return Picked(shown_name, data, preview)
 
     options = samples(kind)
-    key = f"{kind}_sample"
+    key = f"{prefix}_sample"
+    if first in options:
+        st.session_state.setdefault(key, first)
     pick_col, browse_col = st.columns([3, 2], vertical_alignment="bottom")
     name = pick_col.selectbox(f"{label} sample", list(options), key=key, label_visibility="collapsed")
     with browse_col.popover("All", icon=":material/photo_library:", help="Browse the samples"):
@@ -89,7 +93,7 @@ def image_input(kind: str, label: str) -> Picked | None:
         for index, (sample, path) in enumerate(options.items()):
             with columns[index % 2]:
                 st.image(str(path), width=150)
-                st.button(f"Use {sample}", key=f"use_{kind}_{index}", on_click=_use_sample, args=(key, sample))
+                st.button(f"Use {sample}", key=f"use_{prefix}_{index}", on_click=_use_sample, args=(key, sample))
         st.caption("Provenance: assets/SOURCES.md")
     preview = _load_preview(str(options[name]), label.lower())
     show_fitted(preview, 110, 240)

@@ -18,7 +18,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from nst.events import Losses
 from nst.images import encode_png, load_image
 from nst.jobs import Job, JobStatus, default_queue
-from nst.report import csv_text, plot_png
+from nst.report import csv_text, plot_png, term_colours
 from nst.settings import Settings
 
 from .inputs import Picked, show_fitted
@@ -66,11 +66,14 @@ def _session_watch() -> Callable[[], bool]:
     return lambda: runtime.is_active_session(session_id)
 
 
-def start(content: Picked, style: Picked, settings: Settings) -> None:
-    """Put a run in the server's line (raises NSTError when the line is full)."""
-    job = Job(content.source, style.source, settings, watch=_session_watch()).start()
+def start(content: Picked, styles: list[Picked], settings: Settings, masks: list[np.ndarray] | None = None) -> None:
+    """Put a run in the server's line (raises NSTError when the line is full); `masks` give each
+    painting its region (nst/regions.py)."""
+    sources = styles[0].source if len(styles) == 1 else [s.source for s in styles]
+    job = Job(content.source, sources, settings, watch=_session_watch(), masks=masks).start()
     st.session_state.job = job
-    st.session_state.job_meta = {"title": f"{content.name} × {style.name}", "content": content, "style": style}
+    title = f"{content.name} × {' + '.join(s.name for s in styles)}" + (" (regions)" if masks else "")
+    st.session_state.job_meta = {"title": title, "content": content, "style": styles[0]}
 
 
 @st.cache_resource(show_spinner=False)
@@ -86,9 +89,11 @@ def running() -> bool:
 
 
 def loss_chart(history: list[Losses], height: int = 280) -> alt.Chart:
-    """Content, style and total loss against step, log scale."""
+    """The total and each term of the objective against step, log scale."""
+    colours = term_colours(Losses.names(history))
     frame = pd.DataFrame(
-        {"step": range(1, len(history) + 1), **{k: [getattr(h, k) for h in history] for k in ("total", "content", "style")}}
+        {"step": range(1, len(history) + 1), "total": [h.total for h in history],
+         **{name: [h[name] for h in history] for name in Losses.names(history)}}
     ).melt("step", var_name="loss", value_name="value")
     frame = frame[frame["value"] > 0]  # a log axis cannot show the content term's exact zero at step 1
     return (
@@ -98,8 +103,8 @@ def loss_chart(history: list[Losses], height: int = 280) -> alt.Chart:
             x=alt.X("step:Q", title="step", axis=alt.Axis(tickMinStep=1)),
             y=alt.Y("value:Q", scale=alt.Scale(type="log"), title="loss (log scale)", axis=alt.Axis(format="~s")),
             color=alt.Color(
-                "loss:N", sort=["total", "content", "style"],
-                scale=alt.Scale(domain=["total", "content", "style"], range=["#222222", "#1f77b4", "#ff7f0e"]),
+                "loss:N", sort=list(colours),
+                scale=alt.Scale(domain=list(colours), range=list(colours.values())),
                 legend=alt.Legend(orient="top", title=None),
             ),
         )
@@ -119,12 +124,11 @@ def _finish(job: Job, status: JobStatus) -> None:
     result = status.result
     runs: list[RunRecord] = st.session_state.setdefault("runs", [])
     number = (runs[-1].number + 1) if runs else 1
-    content = load_image(meta["content"].source, job.settings.size)
     style = load_image(meta["style"].source, job.settings.size)
     runs.append(
         RunRecord(
             number, meta["title"], job.settings, result.reason, result.message, result.elapsed, result.image,
-            content, style, [(step, encode_png(image)) for step, image in result.snapshots], result.history,
+            result.content, style, [(step, encode_png(image)) for step, image in result.snapshots], result.history,
             status.notices,
         )
     )

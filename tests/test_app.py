@@ -110,3 +110,31 @@ def test_invalid_settings_show_an_error_not_a_traceback(app):
     assert not app.exception
     assert any("style_layers" in e.value for e in app.error)
     assert _stylise_button(app).disabled
+
+
+def test_two_paintings_by_region_with_the_maps_shown(app):
+    app.button(key="add_style").click().run()
+    assert app.selectbox(key="styles1_sample").value != app.selectbox(key="styles_sample").value
+    app.slider(key="blend_1").set_value(0.5).run()
+    images = len(app.image)
+    app.segmented_control(key="region_mode").set_value("Automatic regions").run()
+    assert not app.exception and not app.error
+    assert len(app.image) == images + 1  # the region map over the photo
+    assert app.selectbox(key="region_style_0").value.startswith("1. ")
+    assert app.selectbox(key="region_style_1").value.startswith("2. ")
+    app.selectbox(key="region_style_1").set_value("Keep the photo")
+    app.select_slider(key="saliency").set_value(5.0).run()
+    assert len(app.image) >= images + 2  # the region map and the saliency map
+    app.slider(key="size").set_value(128)
+    app.slider(key="steps").set_value(6)
+    app.radio(key="weights_source").set_value("Offline VGG16").run()
+    _stylise_button(app).click().run()
+    job = app.session_state["job"]
+    content, styles, masks = job.inputs
+    assert len(styles) == 2 and len(masks) == 2 and masks[1].max() == 0  # painting 2 paints nowhere
+    assert job.settings.style_blend == (1.0, 0.5) and job.settings.saliency == 5.0
+    wait_for(job, timeout=300)
+    app.run()
+    runs = app.session_state["runs"]
+    assert len(runs) == 1 and runs[0].reason == "completed", [e.value for e in app.error]
+    assert "(regions)" in runs[0].title and " + " in runs[0].title

@@ -84,8 +84,18 @@ def test_help_documents_every_option(capsys):
         main(["--help"])
     assert exit_.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--optimizer", "--precision", "--scales", "--weights-file", "--keep-colours"):
+    for option in ("--optimizer", "--precision", "--scales", "--weights-file", "--keep-colours", "--masks",
+                   "--save-segments", "--lr"):
         assert option in text
+    from dataclasses import fields
+
+    from nst.cli import NOT_ON_COMMAND_LINE
+    from nst.settings import Settings
+
+    for field in fields(Settings):  # every setting has an option, built from the field
+        if field.name not in NOT_ON_COMMAND_LINE:
+            flag = field.metadata.get("flag") or "--" + field.name.replace("_", "-")
+            assert flag in text, flag
     assert "lbfgs-adam" in text and "under 1%" in text  # help texts come from Settings, % intact
 
 
@@ -144,3 +154,43 @@ def test_weights_file_alone_selects_the_file_source(tmp_path, pair_files, capsys
     assert code == EXIT_BAD_INPUT  # not silently ignored: the file source was used, and the file is missing
     err = capsys.readouterr().err
     assert "The weights file" in err and "vgg.h5' does not exist" in err
+
+
+def test_cli_regions_from_masks_and_automatic_segments(tmp_path, pair_files, capsys):
+    left, right = tmp_path / "left.png", tmp_path / "right.png"
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, :32] = 255
+    Image.fromarray(mask).save(left)
+    Image.fromarray(255 - mask).save(right)
+    content, style = pair_files
+    out = tmp_path / "out.png"
+    common = ["--size", "64", "--steps", "4", "--weights", "random", "--tv-weight", "0"]
+    assert main([content, style, style, "-o", str(out), "--masks", str(left), str(right), *common]) == EXIT_OK
+    assert Image.open(out).size == (64, 64)
+    regions = tmp_path / "regions.png"
+    code = main([content, style, "-o", str(out), "--segments", "2", "--segment-styles", "1,0",
+                 "--save-segments", str(regions), *common])
+    assert code == EXIT_OK
+    assert Image.open(regions).size == (64, 64)
+    assert "2 regions" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--masks", "MASK"], "one mask per style image: 2 style images, 1 masks"),
+        (["--segment-styles", "1,2"], "segment_styles needs segments"),
+        (["--save-segments", "map.png"], "--save-segments needs --segments"),
+        (["--segments", "2", "--segment-styles", "1,5"], "Region style numbers go from 0 (keep the photo) to 2"),
+    ],
+)
+def test_cli_bad_region_options(tmp_path, pair_files, capsys, extra, message):
+    mask = tmp_path / "mask.png"
+    Image.fromarray(np.full((64, 64), 255, np.uint8)).save(mask)
+    extra = [str(mask) if e == "MASK" else str(tmp_path / e) if e.endswith(".png") else e for e in extra]
+    content, style = pair_files
+    code = main([content, style, style, "-o", str(tmp_path / "out.png"), "--size", "64", "--steps", "2",
+                 "--weights", "random", *extra])
+    assert code == EXIT_BAD_INPUT
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()

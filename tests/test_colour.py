@@ -54,7 +54,7 @@ def test_style_palette_matching_before_the_run(images):
     kept, recoloured = (list(stylise(content, style, frozen.replace(style_colours=c)))[-1] for c in ("keep", "content"))
     assert recoloured.reason == kept.reason == "completed"
     assert histogram_distance(recoloured.image, content) < 0.5 * histogram_distance(kept.image, content)
-    assert recoloured.history[0].style != pytest.approx(kept.history[0].style, rel=1e-3)
+    assert recoloured.history[0]["style"] != pytest.approx(kept.history[0]["style"], rel=1e-3)
 
 
 def test_saturation_zero_is_grey(images):

@@ -43,3 +43,33 @@ def test_network_preprocessing_matches_keras_and_round_trips():
     keras_input = vgg19.preprocess_input(rgb * 255.0)
     np.testing.assert_allclose(to_network(rgb), keras_input, atol=1e-4)
     np.testing.assert_allclose(from_network(to_network(rgb)), rgb, atol=1e-6)
+
+
+def test_masked_gram_is_the_gram_of_the_masked_locations():
+    rng = np.random.default_rng(0)
+    features = tf.constant(rng.normal(size=(1, 4, 6, 3)).astype(np.float32))
+    everywhere = tf.ones((1, 4, 6, 1))
+    np.testing.assert_allclose(gram_matrix(features, everywhere).numpy(), gram_matrix(features).numpy(), rtol=1e-5)
+    left = np.zeros((1, 4, 6, 1), np.float32)
+    left[:, :, :3] = 1.0
+    np.testing.assert_allclose(
+        gram_matrix(features, tf.constant(left)).numpy(), gram_matrix(features[:, :, :3]).numpy(), rtol=1e-5
+    )
+
+
+def test_content_loss_weights_locations():
+    a, b = [tf.zeros((1, 2, 2, 1))], [tf.constant([[[[1.0], [1.0]], [[3.0], [3.0]]]])]
+    weights = [tf.constant([[[[2.0], [2.0]], [[0.0], [0.0]]]])]
+    assert content_loss(a, b, weights).numpy() == pytest.approx((2 * 1 + 2 * 1 + 0 + 0) / 4)
+
+
+def test_laplacian_and_edge_distance():
+    from nst.losses import edge_distance, laplacian
+
+    image = np.zeros((1, 5, 5, 1), np.float32)
+    image[0, 2, 2] = 1.0  # a single bright pixel: Laplacian 4 there, -1 at its four neighbours
+    lap = laplacian(tf.constant(image)).numpy()[0, ..., 0]
+    np.testing.assert_allclose(lap, [[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
+    flat = tf.zeros((1, 5, 5, 1))
+    assert edge_distance(tf.constant(image), flat).numpy() == pytest.approx((16 + 4) / 9)
+    assert edge_distance(flat + 0.3, flat).numpy() == pytest.approx(0.0)  # a brightness change has no edges

@@ -1,0 +1,119 @@
+"""The README's semantic style transfer examples, rebuilt from the samples in assets/.
+
+    python bench/make_examples.py [--size 256] [--weights imagenet|offline]
+
+Writes one contact sheet per example into bench/examples/ (photo and paintings, then the results
+side by side, each captioned with what changed). Every run uses the engine's defaults apart from the
+settings named in the caption. With `--weights imagenet` and no download possible, the engine falls
+back to the offline VGG16 and says so; the sheets say which network ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nst import Finished, Notice, Settings, load_image, stylise  # noqa: E402
+from nst.regions import overlay, segment  # noqa: E402
+from nst.saliency import saliency_map  # noqa: E402
+
+ASSETS = ROOT / "assets"
+OUT = ROOT / "bench" / "examples"
+TILE = 256
+
+
+def tile(image: np.ndarray, caption: str) -> Image.Image:
+    """An image fitted into a TILE x TILE square, with a caption band under it."""
+    picture = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8))
+    picture.thumbnail((TILE, TILE), Image.Resampling.LANCZOS)
+    card = Image.new("RGB", (TILE, TILE + 34), "white")
+    card.paste(picture, ((TILE - picture.width) // 2, (TILE - picture.height) // 2))
+    draw = ImageDraw.Draw(card)
+    for line, text in enumerate(caption.split("\n")[:2]):
+        draw.text((4, TILE + 3 + 15 * line), text, fill="black")
+    return card
+
+
+def sheet(rows: list[list[Image.Image]], path: Path) -> None:
+    width = max(len(r) for r in rows) * (TILE + 6)
+    height = len(rows) * (TILE + 40)
+    canvas = Image.new("RGB", (width, height), "white")
+    for y, row in enumerate(rows):
+        for x, card in enumerate(row):
+            canvas.paste(card, (x * (TILE + 6), y * (TILE + 40)))
+    canvas.save(path, quality=88)
+    print("wrote", path.relative_to(ROOT))
+
+
+def run(content: str, styles: list[str], settings: Settings, **kwargs) -> tuple[np.ndarray, str]:
+    """The finished image and which network made it."""
+    network = settings.weights
+    sources = [ASSETS / "styles" / f"{s}.jpg" for s in styles]
+    for event in stylise(ASSETS / "content" / f"{content}.jpg", sources if len(sources) > 1 else sources[0], settings, **kwargs):
+        if isinstance(event, Notice) and "offline" in event.text:
+            network = "offline (fallback)"
+        if isinstance(event, Finished):
+            print(f"  {content} x {'+'.join(styles)}: {event.message} {event.elapsed:.0f} s", flush=True)
+            return event.image, network
+    raise AssertionError("no Finished event")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--weights", default="imagenet")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    base = Settings(size=args.size, weights=args.weights)
+
+    def photo(name: str) -> np.ndarray:
+        return load_image(ASSETS / "content" / f"{name}.jpg", args.size)
+
+    def painting(name: str) -> np.ndarray:
+        return load_image(ASSETS / "styles" / f"{name}.jpg", args.size)
+
+    # 1. a painting per region: the sky like The Starry Night, the launch site like The Great Wave
+    rocket = photo("rocket")
+    labels = segment(rocket, 2)
+    regions, network = run("rocket", ["starry_night", "great_wave"], base.replace(segments=2, segment_styles=(1, 2)))
+    sky_only, _ = run("rocket", ["starry_night"], base.replace(segments=2, segment_styles=(1, 0)))
+    everywhere, _ = run("rocket", ["starry_night"], base)
+    sheet([[tile(rocket, "photo"), tile(overlay(rocket, labels), "automatic regions (2)"),
+            tile(painting("starry_night"), "painting 1"), tile(painting("great_wave"), "painting 2")],
+           [tile(everywhere, "painting 1 everywhere"), tile(regions, "region 1: painting 1\nregion 2: painting 2"),
+            tile(sky_only, "region 1: painting 1\nregion 2: keep the photo"),
+            tile(np.ones((8, 8, 3)), f"{args.size} px, {network} weights")]], OUT / "regions.jpg")
+
+    # 2. two paintings blended
+    cat = photo("cat")
+    blends = [(1.0, 0.0), (0.5, 0.5), (0.0, 1.0)]
+    results = [run("cat", ["the_scream", "water_lilies"], base.replace(style_blend=b))[0] for b in blends]
+    sheet([[tile(cat, "photo"), tile(painting("the_scream"), "painting 1"), tile(painting("water_lilies"), "painting 2")],
+           [tile(r, f"blend {a:g} / {b:g}") for r, (a, b) in zip(results, blends)]], OUT / "blend.jpg")
+
+    # 3. saliency: the subject keeps its structure, the background takes the painting
+    astronaut = photo("astronaut")
+    plain, _ = run("astronaut", ["udnie"], base)
+    salient, _ = run("astronaut", ["udnie"], base.replace(saliency=10.0))
+    sheet([[tile(astronaut, "photo"), tile(saliency_map(astronaut), "saliency map"), tile(painting("udnie"), "painting")],
+           [tile(plain, "saliency 0 (off)"), tile(salient, "saliency 10")]], OUT / "saliency.jpg")
+
+    # 4. the edge term keeps outlines crisp
+    coffee = photo("coffee")
+    soft, _ = run("coffee", ["woman_with_a_hat"], base)
+    crisp, _ = run("coffee", ["woman_with_a_hat"], base.replace(edge_weight=EDGE_EXAMPLE))
+    sheet([[tile(coffee, "photo"), tile(painting("woman_with_a_hat"), "painting")],
+           [tile(soft, "edge weight 0 (off)"), tile(crisp, f"edge weight {EDGE_EXAMPLE:g}")]], OUT / "edges.jpg")
+
+
+EDGE_EXAMPLE = 1e6
+
+if __name__ == "__main__":
+    main()
