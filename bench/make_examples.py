@@ -113,7 +113,7 @@ def main() -> None:
            [tile(soft, "edge weight 0 (off)"), tile(crisp, f"edge weight {EDGE_EXAMPLE:g}")]], OUT / "edges.jpg")
 
 
-EDGE_EXAMPLE = 1e6
+EDGE_EXAMPLE = 1e7
 
 if __name__ == "__main__":
     main()

@@ -76,6 +76,7 @@ def stylise(
         styles_full = [match_palette(s, content_full) for s in styles_full]
     region_masks = style_masks(content_full, len(styles_full), masks, settings.segments, settings.segment_styles, settings.seed)
     salience = saliency_map(content_full) if settings.saliency > 0 else None
+    keep_photo = photo_keeper(content_full, region_masks)
     if backbone is None:
         backbone = load_backbone(settings.weights, settings.resolved_weights_file, on_download)
     if backbone.warning:
@@ -129,10 +130,11 @@ def stylise(
             work += shape[0] * shape[1]
             current = np.array(image.numpy()[0])  # a copy: never hand out a view of TensorFlow's buffer
             if step in snapshot_steps:  # at the output's size, even when taken on a coarse scale
-                snapshots.append((step, resize_array(current, content_full.shape[:2])))
+                snapshots.append((step, keep_photo(resize_array(current, content_full.shape[:2]))))
             wants_preview = settings.preview_every and step % settings.preview_every == 0
             elapsed = time.perf_counter() - started
-            yield Step(step, settings.steps, losses, elapsed, current if wants_preview else None, shape, work / total_work)
+            preview = keep_photo(resize_array(current, content_full.shape[:2])) if wants_preview else None
+            yield Step(step, settings.steps, losses, elapsed, preview, shape, work / total_work)
         # free this phase's graphs and variables in the thread that ran them rather than leave them to
         # the cyclic collector in whatever thread it next runs (a UI's). A precaution: it did not cure the
         # crash of a compiled L-BFGS under Streamlit (BENCHMARKS.md), and no crash was traced to it
@@ -140,10 +142,22 @@ def stylise(
         gc.collect()
         if reason != "completed":
             break
-    final = resize_array(current, content_full.shape[:2])  # the image itself when already full size
+    final = keep_photo(resize_array(current, content_full.shape[:2]))  # the image itself when already full size
     if reason != "completed" and history and (not snapshots or snapshots[-1][0] != len(history)):
         snapshots.append((len(history), final))
     yield Finished(final, content_full, reason, message, len(history), time.perf_counter() - started, history, snapshots)
+
+
+def photo_keeper(content: np.ndarray, masks: list[np.ndarray] | None) -> Callable[[np.ndarray], np.ndarray]:
+    """Where no painting paints (every region mask 0), the photo itself: there the objective has only
+    its content and TV terms, which keep the layout but not the photo's detail, so the photo is put
+    back, blended over the masks' soft borders. Without regions, the image as it is."""
+    if masks is None:
+        return lambda image: image
+    kept = (1.0 - np.clip(np.sum(masks, axis=0), 0.0, 1.0))[..., None].astype(np.float32)
+    if kept.max() == 0:
+        return lambda image: image
+    return lambda image: kept * content + (1.0 - kept) * image
 
 
 def scale_sizes(settings: Settings, shape: tuple[int, int]) -> list[tuple[int, int]]:

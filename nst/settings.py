@@ -63,7 +63,7 @@ class Settings:
     edge_weight: float = field(
         default=0.0,
         metadata=_help(
-            "Edge term (Laplacian loss, Li et al. 2017): keeps the photo's outlines crisp; 0 = off, try 1e5 to 1e6."
+            "Edge term (Laplacian loss, Li et al. 2017): keeps the photo's outlines crisp; 0 = off, try 1e6 to 1e7."
         ),
     )
     saliency: float = field(

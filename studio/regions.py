@@ -66,7 +66,7 @@ def region_controls(content: Picked, styles: list[Picked]) -> list[np.ndarray] |
             st.error(f"{plain(upload.name)}: {exc}")
             return None
     regions = int(labels.max()) + 1
-    show_fitted(overlay(content.preview, labels), 160, 300, caption="Regions over the photo")
+    show_fitted(overlay(content.preview, labels), 200, caption="Regions over the photo")
     options = [KEEP, *(f"{n}. {s.name}" for n, s in enumerate(styles, start=1))]
     picks = []
     for region in range(regions):
@@ -84,4 +84,4 @@ def region_controls(content: Picked, styles: list[Picked]) -> list[np.ndarray] |
 
 def saliency_view(content: Picked) -> None:
     """The photo's saliency map: bright where the content weighs most."""
-    show_fitted(_saliency(content.preview), 160, 300, caption="Saliency: the subject keeps its structure where bright")
+    show_fitted(_saliency(content.preview), 200, caption="Saliency: the subject keeps its structure where bright")

@@ -105,7 +105,7 @@ def loss_chart(history: list[Losses], height: int = 280) -> alt.Chart:
             color=alt.Color(
                 "loss:N", sort=list(colours),
                 scale=alt.Scale(domain=list(colours), range=list(colours.values())),
-                legend=alt.Legend(orient="top", title=None),
+                legend=alt.Legend(orient="top", title=None, columns=3, columnPadding=8, symbolSize=40),
             ),
         )
         .properties(height=height)

@@ -74,6 +74,22 @@ MUTATIONS = [
      "tests/test_app.py -k shown_not_rendered"),
     ("a failed download is retried every run", "nst/backbone.py", "        raise NSTError(_failed_download[\"message\"])\n",
      "        pass\n", "tests/test_backbone.py -k retried"),
+    # semantic style transfer (issue 10)
+    ("masked Gram ignores its mask", "nst/losses.py", "features * mask, features", "features, features",
+     "tests/test_losses.py -k masked"),
+    ("region masks never reach the objective", "nst/engine.py",
+     "masks=None if region_masks is None else [resize_mask(m, shape) for m in region_masks],", "masks=None,",
+     "tests/test_semantic.py -k region"),
+    ("saliency ignored", "nst/engine.py", "if salience is not None and settings.saliency > 0:", "if False:",
+     "tests/test_semantic.py -k saliency_keeps"),
+    ("edge term compares the wrong images", "nst/losses.py", "return edge_distance(image, targets.content_image)",
+     "return edge_distance(image, image)", "tests/test_semantic.py -k edge"),
+    ("blend weights not normalised", "nst/engine.py", "            blend = blend / blend.sum()\n", "",
+     "tests/test_semantic.py -k blend"),
+    ("regions numbered in k-means order", "nst/regions.py", "lookup[order] = np.arange(len(order))",
+     "lookup[present] = np.arange(len(order))", "tests/test_semantic.py -k automatic"),
+    ("optional terms always on", "nst/engine.py", "if w > 0 or not TERMS[name].optional}", "}",
+     "tests/test_semantic.py -k named"),
 ]
 
 

@@ -152,3 +152,35 @@ def test_a_closed_tab_gives_its_run_slot_to_the_next_in_line(served):
         browser.close()
     print(f"the next run started {started_after:.1f} s after the tab closed")
     assert started_after < 30
+
+
+def test_two_paintings_by_region_in_chromium(served):
+    """Add a second painting, split the photo into automatic regions, give one region the photo back,
+    turn saliency on, run: the region map and the saliency map are shown, and the run finishes."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        _small_run(page, served.url)
+        page.get_by_role("button", name="Add a painting").click()
+        page.get_by_text("Style painting 2", exact=True).wait_for(timeout=30_000)
+        _settle(page)
+        page.get_by_text("Regions and subject").click()
+        page.get_by_text("Where the paintings paint").wait_for(timeout=30_000)
+        page.get_by_role("radio", name="Automatic regions").click()
+        _settle(page)
+        page.get_by_text("Region 2 (sky blue)").wait_for(timeout=30_000)
+        assert page.get_by_role("img", name="Regions over the photo").count() or page.get_by_text("Regions over the photo").count()
+        page.get_by_role("slider", name="Keep the subject (saliency)").press("End")
+        _settle(page)
+        page.get_by_text("Saliency: the subject keeps its structure where bright").wait_for(timeout=30_000)
+        page.mouse.move(5, 5)
+        page.get_by_test_id("stExpander").filter(has_text="Regions and subject").screenshot(path=str(ARTIFACTS / "browser-5-regions.png"))
+        page.get_by_role("button", name="Stylise").click()
+        page.get_by_role("button", name="Download result (PNG)").wait_for(timeout=300_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "browser-6-regions-result.png"))
+        assert page.get_by_text("(regions)").count() > 0
+        browser.close()

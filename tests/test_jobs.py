@@ -40,6 +40,30 @@ def test_runs_happen_in_a_worker_process_that_keeps_its_network(line, tiny_pair)
     assert worker.networks_built == 1  # built once (by the warm-up), reused by both runs
 
 
+def test_the_line_knows_the_layers_of_the_networks_its_workers_built(line, tiny_pair):
+    _wait_until(lambda: line.layer_names("random") is not None)  # told by the warm-up
+    assert "block3_conv4" in line.layer_names("random")  # VGG19
+    assert line.layer_names("offline") is None  # not built yet
+    status = wait_for(Job(*tiny_pair, QUICK.replace(weights="offline")).start(line), 300)
+    assert status.result.reason == "completed"
+    _wait_until(lambda: line.layer_names("offline") is not None)
+    offline = line.layer_names("offline")
+    assert "block3_conv3" in offline and "block3_conv4" not in offline  # VGG16 has three convolutions there
+
+
+def test_masks_travel_to_the_worker(line, tiny_pair):
+    content, style = tiny_pair
+    left = np.zeros((64, 64), np.float32)
+    left[:, :32] = 1.0
+    settings = QUICK.replace(tv_weight=0.0)
+    kept = wait_for(Job(content, [style, style], settings, masks=[left, 0 * left]).start(line), 300).result
+    painted = wait_for(Job(content, [style, style], settings).start(line), 300).result
+    # with the right half kept, it moves less than when every painting paints everywhere
+    right = slice(40, 64)
+    assert np.abs(kept.image[:, right] - content[:, right]).mean() < np.abs(painted.image[:, right] - content[:, right]).mean()
+    np.testing.assert_allclose(kept.content, content, atol=1 / 255)  # Finished carries the photo at the output size
+
+
 def test_stop_reaches_the_engine_and_keeps_the_image_so_far(line, tiny_pair):
     job = Job(*tiny_pair, LONG).start(line)
     _wait_until(lambda: job.status().step >= 3)

@@ -80,7 +80,7 @@ def test_a_new_term_is_one_function_and_one_registration(photo, two_styles, back
 
 def test_blend_one_zero_equals_the_single_style(photo, two_styles, backbone):
     single = _finish(stylise(photo, two_styles[0], OFFLINE.replace(steps=3), backbone=backbone))
-    blended = _finish(stylise(photo, list(two_styles), OFFLINE.replace(steps=3, style_blend=(1.0, 0.0)), backbone=backbone))
+    blended = _finish(stylise(photo, list(two_styles), OFFLINE.replace(steps=3, style_blend=(2.0, 0.0)), backbone=backbone))
     for a, b in zip(single.history, blended.history):
         assert b.total == pytest.approx(a.total, rel=1e-4)
 

@@ -1,0 +1,73 @@
+"""What semantic style transfer costs: time per step with regions, saliency and the edge term against
+the plain objective, and the time of the region and saliency maps themselves.
+
+    python bench/bench_semantic.py [--size 256] [--rounds 3] [--steps 20]
+
+Runs every variant once per round, interleaved (A/B/C... then again), on cat x swirls with the offline
+VGG16 (no download), Adam at one size so that every step costs the same; prints the median seconds per
+step of each variant and its ratio to the plain objective.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nst import Finished, Settings, load_backbone, load_image, stylise  # noqa: E402
+from nst.regions import segment  # noqa: E402
+from nst.saliency import saliency_map  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    backbone = load_backbone("offline")
+    content = load_image(ROOT / "assets/content/cat.jpg", args.size)
+    styles = [load_image(ROOT / f"assets/styles/{name}.jpg", args.size) for name in ("swirls", "starry_night")]
+    base = Settings(size=args.size, steps=args.steps, scales=1, optimizer="adam", weights="offline", precision="float32")
+    left = np.zeros(content.shape[:2], np.float32)
+    left[:, : content.shape[1] // 2] = 1.0
+    variants = {
+        "plain": (base, None),
+        "2 regions (masks)": (base, [left, 1 - left]),
+        "saliency 5": (base.replace(saliency=5.0), None),
+        "edge term": (base.replace(edge_weight=1e7), None),
+        "all three": (base.replace(saliency=5.0, edge_weight=1e7), [left, 1 - left]),
+    }
+    for settings, masks in variants.values():  # trace every variant once before timing
+        list(stylise(content, styles if masks else styles[0], settings.replace(steps=2), masks=masks, backbone=backbone))
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, (settings, masks) in variants.items():
+            finished = list(stylise(content, styles if masks else styles[0], settings, masks=masks, backbone=backbone))[-1]
+            assert isinstance(finished, Finished)
+            times[name].append(finished.elapsed / args.steps)
+    plain = statistics.median(times["plain"])
+    print(f"{args.size} px, {args.steps} Adam steps, median of {args.rounds} interleaved rounds (float32):")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"  {name:<18} {median * 1000:7.1f} ms/step  x{median / plain:.2f}")
+    photo = load_image(ROOT / "assets/content/cat.jpg", 512)
+    for label, call in (("automatic regions (K=4)", lambda: segment(photo, 4)), ("saliency map", lambda: saliency_map(photo))):
+        call()
+        runs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            call()
+            runs.append(time.perf_counter() - started)
+        print(f"  {label} at 512 px: {statistics.median(runs) * 1000:.0f} ms (median of 5)")
+
+
+if __name__ == "__main__":
+    main()
