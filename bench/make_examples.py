@@ -1,6 +1,6 @@
 """The README's semantic style transfer examples, rebuilt from the samples in assets/.
 
-    python bench/make_examples.py [--size 256] [--weights imagenet|offline]
+    python bench/make_examples.py [--size 256] [--weights imagenet|offline] [--only regions|blend|saliency|edges]
 
 Writes one contact sheet per example into bench/examples/ (photo and paintings, then the results
 side by side, each captioned with what changed). Every run uses the engine's defaults apart from the
@@ -69,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--weights", default="imagenet")
+    parser.add_argument("--only", choices=("regions", "blend", "saliency", "edges"), help="make one sheet only")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     base = Settings(size=args.size, weights=args.weights)
@@ -79,7 +80,21 @@ def main() -> None:
     def painting(name: str) -> np.ndarray:
         return load_image(ASSETS / "styles" / f"{name}.jpg", args.size)
 
-    # 1. a painting per region: the sky like The Starry Night, the launch site like The Great Wave
+    def wanted(name: str) -> bool:
+        return args.only in (None, name)
+
+    if wanted("regions"):
+        regions_sheet(base, photo, painting, args.size)
+    if wanted("blend"):
+        blend_sheet(base, photo, painting)
+    if wanted("saliency"):
+        saliency_sheet(base, photo, painting)
+    if wanted("edges"):
+        edges_sheet(base, photo, painting)
+
+
+def regions_sheet(base: Settings, photo, painting, size: int) -> None:
+    """The sky like The Starry Night, the launch site like The Great Wave or kept as it is."""
     rocket = photo("rocket")
     labels = segment(rocket, 2)
     regions, network = run("rocket", ["starry_night", "great_wave"], base.replace(segments=2, segment_styles=(1, 2)))
@@ -89,23 +104,29 @@ def main() -> None:
             tile(painting("starry_night"), "painting 1"), tile(painting("great_wave"), "painting 2")],
            [tile(everywhere, "painting 1 everywhere"), tile(regions, "region 1: painting 1\nregion 2: painting 2"),
             tile(sky_only, "region 1: painting 1\nregion 2: keep the photo"),
-            tile(np.ones((8, 8, 3)), f"{args.size} px, {network} weights")]], OUT / "regions.jpg")
+            tile(np.ones((8, 8, 3)), f"{size} px, {network} weights")]], OUT / "regions.jpg")
 
-    # 2. two paintings blended
+
+def blend_sheet(base: Settings, photo, painting) -> None:
+    """Two paintings blended at three weights."""
     cat = photo("cat")
     blends = [(1.0, 0.0), (0.5, 0.5), (0.0, 1.0)]
     results = [run("cat", ["the_scream", "water_lilies"], base.replace(style_blend=b))[0] for b in blends]
     sheet([[tile(cat, "photo"), tile(painting("the_scream"), "painting 1"), tile(painting("water_lilies"), "painting 2")],
            [tile(r, f"blend {a:g} / {b:g}") for r, (a, b) in zip(results, blends)]], OUT / "blend.jpg")
 
-    # 3. saliency: the subject keeps its structure, the background takes the painting
+
+def saliency_sheet(base: Settings, photo, painting) -> None:
+    """The subject keeps its structure, the background takes the painting."""
     astronaut = photo("astronaut")
     plain, _ = run("astronaut", ["udnie"], base)
     salient, _ = run("astronaut", ["udnie"], base.replace(saliency=10.0))
     sheet([[tile(astronaut, "photo"), tile(saliency_map(astronaut), "saliency map"), tile(painting("udnie"), "painting")],
            [tile(plain, "saliency 0 (off)"), tile(salient, "saliency 10")]], OUT / "saliency.jpg")
 
-    # 4. the edge term keeps outlines crisp
+
+def edges_sheet(base: Settings, photo, painting) -> None:
+    """The edge term keeps the photo's outlines crisp."""
     coffee = photo("coffee")
     soft, _ = run("coffee", ["woman_with_a_hat"], base)
     crisp, _ = run("coffee", ["woman_with_a_hat"], base.replace(edge_weight=EDGE_EXAMPLE))
