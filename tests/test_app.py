@@ -138,3 +138,11 @@ def test_two_paintings_by_region_with_the_maps_shown(app):
     runs = app.session_state["runs"]
     assert len(runs) == 1 and runs[0].reason == "completed", [e.value for e in app.error]
     assert "(regions)" in runs[0].title and " + " in runs[0].title
+
+
+def test_an_empty_painting_slot_holds_the_run(app):
+    app.button(key="add_style").click().run()
+    app.segmented_control(key="styles1_mode").set_value("Upload").run()
+    assert not app.exception and _stylise_button(app).disabled  # not silently run with one painting
+    app.button(key="remove_style_1").click().run()
+    assert not _stylise_button(app).disabled
