@@ -66,15 +66,23 @@ def add_settings_options(group: argparse._ArgumentGroup) -> None:
         if f.name in NOT_ON_COMMAND_LINE:
             continue
         kind = OPTION_TYPES[str(f.type)]
-        default = getattr(defaults, f.name)
-        shown = "" if default is None else ",".join(map(str, default)) if isinstance(default, tuple) else f"{default:g}" if isinstance(default, float) else default
-        text = Settings.help(f.name) + OPTION_NOTES.get(f.name, "") + (f" [{shown}]" if shown != "" else "")
+        shown = _shown(getattr(defaults, f.name))
+        text = Settings.help(f.name) + OPTION_NOTES.get(f.name, "") + (f" [{shown}]" if shown else "")
         if kind in (_names, _numbers, _whole_numbers):
             text = "comma-separated; " + text
         group.add_argument(
             f.metadata.get("flag") or "--" + f.name.replace("_", "-"), dest=f.name, type=kind,
             choices=Settings.choices(f.name), default=argparse.SUPPRESS, help=text.replace("%", "%%"),
         )
+
+
+def _shown(default: object) -> str:
+    """A default as the help text shows it: '' for none, tuples comma-separated, floats short."""
+    if default is None:
+        return ""
+    if isinstance(default, tuple):
+        return ",".join(map(str, default))
+    return f"{default:g}" if isinstance(default, float) else str(default)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -349,10 +349,6 @@ class Objective:
             content_image, content_features.content, targets, settings.normalised_style_layer_weights, content_masks
         )
 
-    @property
-    def names(self) -> list[str]:
-        return list(self.terms)
-
     def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         """The total loss and each weighted term, by name, for a (1, H, W, 3) image in [0, 1]."""
         features = self.extractor(image)

@@ -58,14 +58,14 @@ def main() -> None:
         send("started", job_id)
         try:
             assert isinstance(settings, Settings)
-            events = stylise(
-                content, style, settings, masks=masks, should_stop=lambda: job_id in stops,
+            network = backbone.load_backbone(  # once per process; the run uses it and the page learns its layers
+                settings.weights, settings.resolved_weights_file,
                 on_download=lambda done, total: send("download", job_id, done, total),
             )
-            for event in events:
-                send("event", job_id, event)
-            network = backbone.load_backbone(settings.weights, settings.resolved_weights_file)  # built by the run
             send("network", settings.weights, tuple(network.layer_names()))
+            for event in stylise(content, style, settings, masks=masks, backbone=network,
+                                 should_stop=lambda: job_id in stops):
+                send("event", job_id, event)
         except NSTError as exc:
             send("error", job_id, str(exc))
         except Exception as exc:  # the parent shows a short message; the traceback goes to the server log

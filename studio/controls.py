@@ -52,11 +52,8 @@ DEFAULTS = {
 }
 
 
-def network_layers(weights: str) -> list[str]:
-    """The conv layers of the network a worker built for `weights`; until one has, only the layers in use."""
-    known = default_queue().layer_names(weights)
-    if known:
-        return list(known)
+def layers_in_use() -> list[str]:
+    """The layers chosen now: all the layer pickers can offer until a worker has built the network."""
     in_use = [st.session_state.get("content_layer"), *st.session_state.get("style_layers", [])]
     return list(dict.fromkeys(name for name in in_use if name))
 
@@ -122,10 +119,11 @@ def sidebar() -> tuple[Settings | None, str | None]:
         with st.expander("Advanced"):
             st.number_input("Seed", 0, 2**31 - 1, key="seed", help=h("seed"))
             st.slider("Refresh the image every N steps", 1, 50, key="preview_every", help=h("preview_every"))
-            layers = network_layers(weight_sources().get(st.session_state["weights_source"], "imagenet"))
+            known = default_queue().layer_names(weight_sources().get(st.session_state["weights_source"], "imagenet"))
+            layers = list(known) if known else layers_in_use()
             st.selectbox("Content layer", layers, key="content_layer", help=h("content_layers"))
             st.multiselect("Style layers", layers, key="style_layers", help=h("style_layers"))
-            if not default_queue().layer_names(weight_sources().get(st.session_state["weights_source"], "imagenet")):
+            if not known:
                 st.caption("Every layer of the network is listed here once it has loaded.")
             layer_weights = [
                 st.number_input(f"weight of {name}", 0.0, 100.0, 1.0, 0.1, key=f"w_{name}")
