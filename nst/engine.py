@@ -32,7 +32,7 @@ from .events import Event, Finished, Losses, Notice, Step
 from .images import MIN_SIDE, ImageSource, load_image, resize_array
 from .regions import resize_mask, style_masks
 from .saliency import saliency_map
-from .losses import TERMS, StyleTarget, Targets, gram_matrix
+from .losses import TERMS, StyleTarget, Targets, gram_matrix, size_factors
 from .settings import DEFAULT_LEARNING_RATES, Settings
 
 # 'lbfgs-adam' (see phase_plan): shares of the steps spent on the coarse sizes and on the Adam finish
@@ -97,11 +97,9 @@ def stylise(
         if shape != current_shape:
             content_image = resize_array(content_full, shape)
             style_images = [resize_array(s, _scaled_shape(s.shape[:2], shape, settings.style_scale)) for s in styles_full]
-            # TV is a sum over pixels: on a half-size image it is about half as large, so coarse scales
-            # scale it back up to optimise the same balance as the full-size objective
-            tv_factor = max(content_full.shape[:2]) / max(shape)
             objective = Objective(
-                extractor, content_image, style_images, settings, backbone.style_gain, tv_factor,
+                extractor, content_image, style_images, settings,
+                *objective_calibration(settings, backbone, shape, content_full.shape[:2]),
                 masks=None if region_masks is None else [resize_mask(m, shape) for m in region_masks],
                 salience=None if salience is None else resize_mask(salience, shape),
             )
@@ -146,6 +144,18 @@ def stylise(
     if reason != "completed" and history and (not snapshots or snapshots[-1][0] != len(history)):
         snapshots.append((len(history), final))
     yield Finished(final, content_full, reason, message, len(history), time.perf_counter() - started, history, snapshots)
+
+
+def objective_calibration(
+    settings: Settings, backbone: Backbone, shape: tuple[int, int], output_shape: tuple[int, int]
+) -> tuple[dict[str, float], float]:
+    """The gains of the terms' weights and the TV smoothing of a run's objective at `shape`: the
+    backbone's calibration times the size factors of `settings.objective`, and the settings' TV
+    smoothing or, when they leave it empty, the backbone's."""
+    gains = dict(backbone.calibration)
+    for name, factor in size_factors(settings.objective, shape, output_shape).items():
+        gains[name] = gains.get(name, 1.0) * factor
+    return gains, backbone.tv_smoothing if settings.tv_smoothing is None else settings.tv_smoothing
 
 
 def photo_keeper(content: np.ndarray, masks: list[np.ndarray] | None) -> Callable[[np.ndarray], np.ndarray]:
@@ -299,8 +309,9 @@ class Objective:
     `masks` (one (H, W) array per style, at this size) confine each style to its region. With
     settings.saliency = S > 0, `salience` ((H, W) in [0, 1]) weights the content term per location by
     1 + S x salience (normalised to mean 1) and the style statistics by 1 - S / (1 + S) x salience, so
-    the subject keeps its structure and the background takes the style. `style_gain` and `tv_factor`
-    multiply those terms' weights: the backbone's calibration, the coarse sizes' TV factor.
+    the subject keeps its structure and the background takes the style. `gains` multiply the terms'
+    weights, by name: the backbone's calibration times the size factors of nst/losses.py;
+    `tv_smoothing` is the TV term's Huber threshold (0: the tutorial's L1 TV).
     """
 
     def __init__(
@@ -309,15 +320,14 @@ class Objective:
         content: np.ndarray,
         styles: list[np.ndarray],
         settings: Settings,
-        style_gain: float = 1.0,
-        tv_factor: float = 1.0,
+        gains: dict[str, float] | None = None,
+        tv_smoothing: float = 0.0,
         masks: list[np.ndarray] | None = None,
         salience: np.ndarray | None = None,
     ):
         self.extractor = extractor
-        weights = {name: getattr(settings, term.weight) for name, term in TERMS.items()}
-        weights["style"] *= style_gain
-        weights["tv"] *= tv_factor
+        gains = gains or {}
+        weights = {name: getattr(settings, term.weight) * gains.get(name, 1.0) for name, term in TERMS.items()}
         self.terms = {name: (TERMS[name], w) for name, w in weights.items() if w > 0 or not TERMS[name].optional}
         blend = np.asarray(settings.style_blend or [1.0] * len(styles), dtype=np.float32)
         if len(blend) != len(styles):
@@ -346,7 +356,8 @@ class Objective:
         else:  # each style in its own region
             targets = [target(g, m, float(w / blend.max())) for g, m, w in zip(grams, masks, blend) if m.max() > 0 and w > 0]
         self.targets = Targets(
-            content_image, content_features.content, targets, settings.normalised_style_layer_weights, content_masks
+            content_image, content_features.content, targets, settings.normalised_style_layer_weights, content_masks,
+            tv_smoothing,
         )
 
     def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:

@@ -15,6 +15,7 @@ from typing import Any
 from .errors import NSTError
 from .precision import PRECISIONS
 
+OBJECTIVES = ("normalised", "tutorial")  # nst/losses.py
 OPTIMIZERS = ("lbfgs-adam", "lbfgs", "adam", "sgd")
 INITS = ("content", "style", "noise")
 STYLE_COLOURS = ("keep", "content")
@@ -57,13 +58,32 @@ class Settings:
             flag="--lr",
         ),
     )
+    objective: str = field(
+        default="normalised",
+        metadata=_help(
+            "'normalised': the same weights give the same balance at every size (total variation per pixel, "
+            "scaled to 512 px, where this is the tutorial's loss); 'tutorial': the TF tutorial's exact loss, "
+            "whose total variation grows with the image.",
+            OBJECTIVES,
+        ),
+    )
     content_weight: float = field(default=1e4, metadata=_help("How strongly the result keeps the photo's content."))
     style_weight: float = field(default=1e-2, metadata=_help("How strongly the result takes the painting's style."))
     tv_weight: float = field(default=30.0, metadata=_help("Total-variation weight: higher is smoother, less noisy."))
+    tv_smoothing: float | None = field(
+        default=None,
+        metadata=_help(
+            "Smooth total variation: colour steps between neighbours below this size (0 to 1) are penalised "
+            "quadratically, at every angle, so shading stays smooth instead of breaking into flat blocks; "
+            "0 = the tutorial's L1 total variation; empty = the network's own (0 for VGG19, "
+            "see README for the offline VGG16)."
+        ),
+    )
     edge_weight: float = field(
         default=0.0,
         metadata=_help(
-            "Edge term (Laplacian loss, Li et al. 2017): keeps the photo's outlines crisp; 0 = off, try 1e6 to 1e7."
+            "Edge term (Laplacian loss, Li et al. 2017): keeps the photo's outlines crisp; 0 = off, try 1e6 to "
+            "1e7 (more where the style weighs more)."
         ),
     )
     saliency: float = field(
@@ -149,6 +169,10 @@ class Settings:
             _check_positive("learning_rate", self.learning_rate)
         for name in ("content_weight", "style_weight", "tv_weight", "edge_weight", "saliency"):
             _check_non_negative(name, getattr(self, name))
+        if self.tv_smoothing is not None:
+            _check_non_negative("tv_smoothing", self.tv_smoothing)
+            if self.tv_smoothing > 1:
+                raise NSTError(f"tv_smoothing must be from 0 to 1 (a colour step), got {self.tv_smoothing!r}.")
         if self.content_weight == 0 and self.style_weight == 0:
             raise NSTError("Content and style weight are both 0: there is nothing to optimise.")
         _check_layers("content_layers", self.content_layers)

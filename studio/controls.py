@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import streamlit as st
@@ -31,15 +32,27 @@ WEIGHT_OPTIONS = log_options(-5, 6)
 LR_OPTIONS = log_options(-5, -1)
 EDGE_OPTIONS = [0.0, *log_options(3, 7)]
 SALIENCY_OPTIONS = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
-PRESETS = {
-    "gentle": {"content_weight": 1e4, "style_weight": 2e-3, "tv_weight": 30.0},
-    "balanced": {"content_weight": 1e4, "style_weight": 1e-2, "tv_weight": 30.0},  # the TF tutorial
-    "bold": {"content_weight": 1e4, "style_weight": 5e-2, "tv_weight": 10.0},
-}
+TV_SMOOTHING_OPTIONS = [None, 0.0, 0.01, 0.02, 0.05, 0.1]
 STUDIO = Settings(size=256, outputs=4, preview_every=5)  # the studio's own choices; the rest are the engine's
+
+
+def _preset(style: float, tv: float) -> dict[str, float]:
+    """The default weights with the style and TV weights multiplied, on the sliders' steps (the
+    normalised objective keeps their meaning at every size)."""
+    return {"content_weight": snap(STUDIO.content_weight), "style_weight": snap(STUDIO.style_weight * style),
+            "tv_weight": snap(STUDIO.tv_weight * tv)}
+
+
+def snap(value: float, options: list[float] = WEIGHT_OPTIONS) -> float:
+    """The option nearest `value` on a log scale."""
+    return min(options, key=lambda option: abs(math.log(option / value)))
+
+
+PRESETS = {"gentle": _preset(0.2, 1.0), "balanced": _preset(1.0, 1.0), "bold": _preset(5.0, 1 / 3)}
 # widgets keyed by a Settings field's name: their values go straight into Settings(...)
 FIELD_WIDGETS = (
-    "content_weight", "style_weight", "tv_weight", "edge_weight", "saliency", "style_colours", "steps",
+    "content_weight", "style_weight", "tv_weight", "tv_smoothing", "edge_weight", "saliency", "style_colours",
+    "objective", "steps",
     "learning_rate", "optimizer", "scales", "init", "size", "outputs", "seed", "preview_every", "precision",
 )
 DEFAULTS = {
@@ -129,6 +142,11 @@ def sidebar() -> tuple[Settings | None, str | None]:
                 st.number_input(f"weight of {name}", 0.0, 100.0, 1.0, 0.1, key=f"w_{name}")
                 for name in st.session_state["style_layers"]
             ]
+            st.selectbox("Total variation", TV_SMOOTHING_OPTIONS, key="tv_smoothing", help=h("tv_smoothing"),
+                         format_func=lambda v: "the network's own" if v is None else "L1 (the tutorial's)" if v == 0
+                         else f"smooth below {v:g}")
+            st.radio("Loss", Settings.choices("objective"), key="objective", horizontal=True,
+                     format_func={"normalised": "any size", "tutorial": "the TF tutorial's"}.get, help=h("objective"))
             st.radio("Number format", Settings.choices("precision"), key="precision", horizontal=True, help=h("precision"))
             st.radio("Network weights", list(weight_sources()), key="weights_source",
                      help="ImageNet VGG19 is downloaded once (~80 MB); the offline VGG16 needs no network. "

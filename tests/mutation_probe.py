@@ -90,6 +90,20 @@ MUTATIONS = [
      "lookup[present] = np.arange(len(order))", "tests/test_semantic.py -k automatic"),
     ("optional terms always on", "nst/engine.py", "if w > 0 or not TERMS[name].optional}", "}",
      "tests/test_semantic.py -k named"),
+    ("TV a sum at every size", "nst/losses.py", 'return {"tv": (REFERENCE_SIDE / max(shape)) ** 2}', 'return {"tv": 1.0}',
+     "tests/test_any_size.py"),
+    ("normalised TV per image length, not per pixel", "nst/losses.py", "(REFERENCE_SIDE / max(shape)) ** 2}",
+     "(REFERENCE_SIDE / max(shape))}", "tests/test_engine.py -k tv_balance"),
+    ("smooth TV favours the grid", "nst/losses.py", "length = tf.sqrt(dx * dx + dy * dy + 1e-12)",
+     "length = tf.abs(dx) + tf.abs(dy)", "tests/test_losses.py -k smooth"),
+    ("the settings' TV smoothing ignored", "nst/engine.py",
+     "return gains, backbone.tv_smoothing if settings.tv_smoothing is None else settings.tv_smoothing",
+     "return gains, backbone.tv_smoothing", "tests/test_quality.py -k staircase"),
+    ("blockiness on the whole image, not its detail", "nst/quality.py",
+     "detail = picture - ndimage.gaussian_filter(", "detail = picture + 0 * ndimage.gaussian_filter(",
+     "tests/test_quality_metrics.py"),
+    ("colour distance in RGB", "nst/quality.py", "lab = rgb2lab(np.clip(picture, 0.0, 1.0)).reshape(-1, 3)",
+     "lab = np.clip(picture, 0.0, 1.0).reshape(-1, 3)", "tests/test_quality_metrics.py"),
 ]
 
 

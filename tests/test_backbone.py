@@ -44,6 +44,11 @@ def test_imagenet_falls_back_to_offline_with_a_visible_warning(monkeypatch, tmp_
     backbone = load_backbone("imagenet")
     assert backbone.source == "offline"
     assert "could not be downloaded" in backbone.warning and "offline" in backbone.warning
+    offline = load_backbone("offline")  # the fallback paints with the offline backbone's own calibration
+    assert (backbone.calibration, backbone.tv_smoothing) == (offline.calibration, offline.tv_smoothing)
+    assert offline.calibration["style"] > 1 and offline.tv_smoothing > 0
+    vgg19 = load_backbone("random")  # VGG19 keeps the tutorial's loss: no calibration, the L1 TV
+    assert (vgg19.calibration, vgg19.tv_smoothing) == ({}, 0.0)
 
 
 def test_download_reports_progress_and_rejects_a_corrupt_file(monkeypatch, tmp_path):

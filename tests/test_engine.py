@@ -179,13 +179,18 @@ def test_coarse_scales_keep_the_tv_balance(tiny_pair):
     from nst.engine import Objective
     from nst.backbone import FeatureExtractor
     from nst import load_backbone
+    from nst.losses import size_factors
 
     content, style = tiny_pair
     extractor = FeatureExtractor(load_backbone("random"), FAST.content_layers, FAST.style_layers)
     settings = FAST.replace(tv_weight=30.0)
     full = Objective(extractor, content, [style], settings)
-    half = Objective(extractor, content[::2, ::2], [style], settings, tv_factor=2.0)
+    half = Objective(extractor, content[::2, ::2], [style], settings, size_factors("tutorial", (32, 32), (64, 64)))
     assert half.terms["tv"][1] == 2 * full.terms["tv"][1] == 60.0
+    # the normalised objective: TV per pixel, the tutorial's at 512 px whatever the aspect ratio
+    assert size_factors("normalised", (384, 512), (384, 512)) == {"tv": 1.0}
+    assert size_factors("normalised", (128, 256), (256, 512)) == {"tv": 4.0}
+    assert size_factors("normalised", (1024, 700), (1024, 700)) == {"tv": 0.25}
 
 
 def test_lbfgs_adam_runs_lbfgs_on_every_size_then_adam_finishes_the_full_size():

@@ -48,7 +48,7 @@ def test_bfloat16_loss_and_gradient_match_float32(assets):
     results = {}
     for dtype in ("float32", "bfloat16"):
         extractor = FeatureExtractor(backbone, settings.content_layers, settings.style_layers, dtype)
-        objective = Objective(extractor, content, [style], settings, backbone.style_gain)
+        objective = Objective(extractor, content, [style], settings, backbone.calibration)
         with tf.GradientTape() as tape:
             total, _ = objective(image)
         features = extractor(image).style[0]

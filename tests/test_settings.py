@@ -8,6 +8,8 @@ def test_defaults_are_the_tutorial_objective_with_the_fast_mode(monkeypatch):
     monkeypatch.delenv(WEIGHTS_FILE_ENV, raising=False)
     s = Settings()
     assert (s.content_weight, s.style_weight, s.tv_weight) == (1e4, 1e-2, 30.0)
+    # the tutorial's loss at its 512 px for VGG19 (test_losses.py pins it), per pixel at other sizes
+    assert (s.objective, s.tv_smoothing) == ("normalised", None)
     assert s.content_layers == ("block5_conv2",)
     assert s.style_layers == tuple(f"block{i}_conv1" for i in range(1, 6))
     assert s.normalised_style_layer_weights == pytest.approx((0.2,) * 5)
@@ -28,6 +30,9 @@ def test_defaults_are_the_tutorial_objective_with_the_fast_mode(monkeypatch):
         ({"style_layer_weights": (1.0, 2.0)}, "style_layer_weights"),
         ({"content_weight": 0.0, "style_weight": 0.0}, "nothing to optimise"),
         ({"outputs": 11}, "outputs"),
+        ({"tv_smoothing": 2.0}, "tv_smoothing"),
+        ({"tv_smoothing": float("nan")}, "tv_smoothing"),
+        ({"objective": "sum"}, "objective"),
         ({"style_layers": ("block1_conv1", "block1_conv1")}, "twice"),
     ],
 )

@@ -1,0 +1,138 @@
+"""Speed that generalises: the fast mode against the tutorial's loop on every benchmark pair, at equal quality.
+
+    python bench/bench_time_to_quality.py --size 128                 # 8 pairs, about 30 min on 2 cores
+    python bench/bench_time_to_quality.py --size 128 --fast lbfgs-adam:150 --fast lbfgs:150
+
+For each pair of bench/bench_quality.py (offline VGG16, the default objective, float32 unless
+--precision says otherwise):
+
+1. Reference: the TF tutorial's loop (the engine's 'adam' optimiser: Adam 0.02, beta_1 0.99, epsilon
+   0.1, one size) for --reference-steps steps. Its final loss and its final quality numbers
+   (nst/quality.py) are the targets.
+2. Each --fast OPTIMIZER:STEPS run (default: the default fast mode), an image kept at every step and
+   scored afterwards (outside the timed run) with the full-size objective and the quality numbers.
+
+Two times per run, each as "how many times sooner than the reference":
+- to the reference's final loss (if the run gets there; else its final loss over the target);
+- to quality within 5% of the reference's final numbers: colour distance at most 5% above it,
+  blockiness at most 5% (+0.01) above it, SSIM and edge correlation within 5% either way (more of the
+  photo is less of the painting). The reference's own time is the first of its kept images
+  (every --reference-every steps) that is within 5% of its final numbers, not its whole run.
+
+It prints each pair and the median over pairs, and writes bench/time_to_quality_<size>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from bench_quality import PAIRS, painting, photo  # noqa: E402
+
+from nst import Settings, Step, load_backbone, stylise  # noqa: E402
+from nst.backbone import FeatureExtractor  # noqa: E402
+from nst.engine import Objective, objective_calibration  # noqa: E402
+from nst.images import resize_array  # noqa: E402
+from nst.precision import resolve  # noqa: E402
+from nst.quality import Quality, measure  # noqa: E402
+
+TOLERANCE = 0.05
+
+
+def within(quality: Quality, target: Quality) -> bool:
+    """Quality numbers within TOLERANCE of the target's (see the module docstring)."""
+    return (
+        quality.colour <= (1 + TOLERANCE) * target.colour
+        and quality.blockiness <= (1 + TOLERANCE) * target.blockiness + 0.01
+        and abs(quality.ssim - target.ssim) <= TOLERANCE * abs(target.ssim)
+        and abs(quality.edges - target.edges) <= TOLERANCE * abs(target.edges)
+    )
+
+
+def timed_run(content, style, settings, backbone, every: int) -> tuple[list[float], list[np.ndarray], list[int]]:
+    """Seconds after each step, and the images (at the output's size) of every `every`-th step."""
+    stamps, images, steps = [], [], []
+    for event in stylise(content, style, settings.replace(preview_every=every), backbone=backbone):
+        if isinstance(event, Step):
+            stamps.append(event.elapsed)
+            if event.preview is not None:
+                images.append(event.preview)
+                steps.append(event.step)
+    return stamps, images, steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--reference-steps", type=int, default=1000)
+    parser.add_argument("--reference-every", type=int, default=10)
+    parser.add_argument("--fast", action="append", default=[], help="OPTIMIZER:STEPS (default: the default fast mode)")
+    parser.add_argument("--precision", default="float32")
+    parser.add_argument("--pairs", type=int, default=len(PAIRS), help="the first N pairs")
+    args = parser.parse_args()
+    defaults = Settings()
+    fast_modes = [(o, int(n)) for o, n in (text.split(":") for text in args.fast)] or [(defaults.optimizer, defaults.steps)]
+    backbone = load_backbone("offline")
+    base = Settings(size=args.size, weights="offline", precision=args.precision)
+    print(f"{args.size} px, {base.precision} ({resolve(base.precision)}), reference: {args.reference_steps} tutorial "
+          f"Adam steps; fast: {', '.join(f'{o} {n}' for o, n in fast_modes)}", flush=True)
+    results: dict[str, dict] = {}
+    for content_name, style_name in PAIRS[: args.pairs]:
+        content, style = photo(content_name, args.size), painting(style_name, args.size)
+        extractor = FeatureExtractor(backbone, base.content_layers, base.style_layers)
+        objective = Objective(extractor, content, [style], base, *objective_calibration(base, backbone, content.shape[:2], content.shape[:2]))
+
+        def loss(image: np.ndarray) -> float:
+            return float(objective(tf.constant(resize_array(image, content.shape[:2])[None]))[0])
+
+        reference = base.replace(optimizer="adam", scales=1, steps=args.reference_steps)
+        ref_stamps, ref_images, ref_steps = timed_run(content, style, reference, backbone, args.reference_every)
+        target_loss, ref_seconds = loss(ref_images[-1]), ref_stamps[-1]
+        target = measure(ref_images[-1], content, style)
+        ref_quality_step = next(s for s, im in zip(ref_steps, ref_images) if within(measure(im, content, style), target))
+        ref_quality_seconds = ref_stamps[ref_quality_step - 1]
+        pair = f"{content_name}-{style_name}"
+        results[pair] = {"reference": {"seconds": ref_seconds, "loss": target_loss, "quality": target.as_dict(),
+                                       "quality_step": ref_quality_step, "quality_seconds": ref_quality_seconds}}
+        print(f"{pair}: reference {ref_seconds:.1f} s, loss {target_loss:.4g}, "
+              f"quality within 5% at step {ref_quality_step} ({ref_quality_seconds:.1f} s)", flush=True)
+        for optimizer, steps in fast_modes:
+            stamps, images, _ = timed_run(content, style, base.replace(optimizer=optimizer, steps=steps), backbone, 1)
+            losses = [loss(im) for im in images]
+            at_loss = next((i for i, value in enumerate(losses) if value <= target_loss), None)
+            at_quality = next((i for i, im in enumerate(images) if within(measure(im, content, style), target)), None)
+            entry = {"seconds": stamps[-1], "final_loss_ratio": losses[-1] / target_loss,
+                     "final_quality": measure(images[-1], content, style).as_dict(),
+                     "loss_speedup": None if at_loss is None else ref_seconds / stamps[at_loss],
+                     "quality_speedup": None if at_quality is None else ref_quality_seconds / stamps[at_quality]}
+            results[pair][f"{optimizer}:{steps}"] = entry
+            print(f"  {optimizer} {steps}: {stamps[-1]:.1f} s, final loss {entry['final_loss_ratio']:.3f}x target; "
+                  f"to the target loss {_x(entry['loss_speedup'])}, to quality {_x(entry['quality_speedup'])}", flush=True)
+    print(f"\nmedian over {len(results)} pairs ({args.size} px, {base.precision}); a run that never got there counts as 0x:")
+    for optimizer, steps in fast_modes:
+        key = f"{optimizer}:{steps}"
+        entries = [r[key] for r in results.values()]
+        for what in ("loss_speedup", "quality_speedup"):
+            values = [e[what] or 0.0 for e in entries]
+            print(f"  {key} {what}: {statistics.median(values):.1f}x  (reached on {sum(v > 0 for v in values)} of {len(values)})")
+        print(f"  {key} final loss / target: median {statistics.median(e['final_loss_ratio'] for e in entries):.3f}")
+    out = HERE / f"time_to_quality_{args.size}.json"
+    out.write_text(json.dumps(results, indent=1))
+
+
+def _x(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:.1f}x sooner"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""The quality numbers of nst/quality.py on images whose answers are known."""
+
+import numpy as np
+import pytest
+
+from nst.quality import blockiness, colour_distance, measure, structure
+
+
+def _gradient(size: int = 256) -> np.ndarray:
+    y, x = np.mgrid[0:size, 0:size] / (size - 1)
+    return np.stack([x, y, 0.5 + 0.5 * x * y], axis=-1).astype(np.float32)
+
+
+def _blocks(size: int = 256, cells: int = 6) -> np.ndarray:
+    """The gradient posterised into flat cells: the staircase of an L1 total-variation minimum."""
+    return (np.floor(_gradient(size) * cells) / cells).astype(np.float32)
+
+
+def _texture(size: int = 256, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(_gradient(size) * 0.7 + rng.uniform(0, 0.3, (size, size, 3)), 0, 1).astype(np.float32)
+
+
+def test_a_flat_patch_image_is_blocky_and_a_smooth_gradient_is_not():
+    assert blockiness(_blocks()) > 0.7
+    assert blockiness(_gradient()) == 0.0
+    y, x = np.mgrid[0:128, 0:128] / 127
+    assert blockiness(np.stack([x, x, x], -1)) == 0.0  # a horizontal ramp has no steps either
+    assert blockiness(np.full((64, 64, 3), 0.3, np.float32)) == 0.0
+    assert blockiness(_texture()) < 0.1
+
+
+def test_a_gradient_rounded_to_8_bits_is_still_smooth():
+    eight_bit = np.round(_gradient(512) * 255) / 255  # steps of one level every two pixels
+    assert blockiness(eight_bit) < 0.05
+
+
+def test_blockiness_grows_as_blocks_replace_texture():
+    texture, blocks = _texture(), _blocks()
+    scores = [blockiness((1 - t) * texture + t * blocks) for t in (0.0, 0.5, 0.9, 1.0)]
+    assert scores == sorted(scores) and scores[-1] - scores[0] > 0.5
+
+
+def test_identical_colour_distributions_have_distance_zero_whatever_the_layout():
+    image = _texture()
+    shuffled = np.random.default_rng(1).permutation(image.reshape(-1, 3)).reshape(image.shape)
+    assert colour_distance(image, image) == pytest.approx(0.0, abs=1e-9)
+    assert colour_distance(image, shuffled) == pytest.approx(0.0, abs=1e-6)
+    half = image[::2, ::2]  # the same colours at another size
+    assert colour_distance(image, half) < 0.5
+
+
+def test_colour_distance_grows_with_the_colour_change_and_is_symmetric():
+    image = _texture()
+    tinted = [np.clip(image + np.array([t, 0, -t], np.float32), 0, 1) for t in (0.05, 0.1, 0.2)]
+    distances = [colour_distance(image, other) for other in tinted]
+    assert distances[0] > 1.0  # a 5% tint is a visible colour difference (Delta-E above 1)
+    assert distances == sorted(distances)
+    assert colour_distance(tinted[1], image) == pytest.approx(distances[1], rel=0.05)
+
+
+def test_structure_is_high_for_the_photo_and_low_for_an_unrelated_image():
+    photo = _blocks(cells=4) * 0.8 + 0.1 * _gradient()
+    ssim, edges = structure(photo, photo)
+    assert ssim == pytest.approx(1.0) and edges == pytest.approx(1.0)
+    noise = np.random.default_rng(2).uniform(0, 1, photo.shape).astype(np.float32)
+    assert max(structure(noise, photo)) < 0.2
+    textured = np.clip(photo + np.random.default_rng(3).normal(0, 0.05, photo.shape), 0, 1)  # strokes on the photo
+    assert min(structure(textured, photo)) > 0.6
+
+
+def test_measure_puts_the_numbers_together():
+    photo, painting = _gradient(), _texture()
+    quality = measure(photo, photo, painting)
+    assert quality.ssim == pytest.approx(1.0)
+    assert quality.colour == pytest.approx(colour_distance(photo, painting))
+    assert set(quality.as_dict()) == {"colour", "ssim", "edges", "blockiness"}
