@@ -37,8 +37,9 @@ def _help(text: str, choices: tuple[str, ...] | None = None, flag: str | None = 
 
 @dataclass(frozen=True)
 class Settings:
-    """One run's settings. The defaults are the TensorFlow tutorial's objective, optimised by the fast
-    mode measured in BENCHMARKS.md (L-BFGS then Adam, coarse-to-fine over 2 sizes, 150 steps)."""
+    """One run's settings. The defaults are the TensorFlow tutorial's objective with its TV measured per
+    pixel (its exact loss at 512 px, see nst/losses.py), optimised by the fast mode measured in
+    BENCHMARKS.md (L-BFGS then Adam, coarse-to-fine over 2 sizes, 150 steps)."""
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
     steps: int = field(default=150, metadata=_help("Number of optimisation steps."))
