@@ -86,10 +86,10 @@ def main() -> None:
     base = Settings(size=args.size, weights="offline", precision=args.precision)
     print(f"{args.size} px, {base.precision} ({resolve(base.precision)}), reference: {args.reference_steps} tutorial "
           f"Adam steps; fast: {', '.join(f'{o} {n}' for o, n in fast_modes)}", flush=True)
+    extractor = FeatureExtractor(backbone, base.content_layers, base.style_layers)  # scores every pair's images
     results: dict[str, dict] = {}
     for content_name, style_name in PAIRS[: args.pairs]:
         content, style = photo(content_name, args.size), painting(style_name, args.size)
-        extractor = FeatureExtractor(backbone, base.content_layers, base.style_layers)
         objective = Objective(extractor, content, [style], base, *objective_calibration(base, backbone, content.shape[:2], content.shape[:2]))
 
         def loss(image: np.ndarray) -> float:

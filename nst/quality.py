@@ -95,8 +95,8 @@ def structure(result: np.ndarray, photo: np.ndarray) -> tuple[float, float]:
 
 def blockiness(image: np.ndarray) -> float:
     """How much the image's fine detail runs along the pixel grid: 0 for isotropic texture (brush
-    strokes, photos: 0.00 to 0.26 for the images in assets/ at 128 to 512 px), 1 for pure horizontal and vertical
-    steps, the staircase that an (anisotropic) L1 total-variation term leaves.
+    strokes, photos: 0.00 to 0.26 for the images in assets/ at 128 to 512 px), 1 for pure horizontal
+    and vertical steps, the staircase that an (anisotropic) L1 total-variation term leaves.
 
     The statistic is the TV-L1 against TV-L2 ratio r = sum(|dx| + |dy|) / sum(sqrt(dx^2 + dy^2)),
     which is 4/pi on average for edges at every angle and 1 when every edge is axis-aligned, mapped to

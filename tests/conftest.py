@@ -6,7 +6,7 @@ import pytest
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def assets() -> Path:
     return ASSETS
 

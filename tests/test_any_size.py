@@ -30,10 +30,7 @@ def _shares(objective: str, size: int, backbone, assets) -> list[dict[str, float
 
 
 @pytest.fixture(scope="module")
-def shares(request):
-    from pathlib import Path
-
-    assets = Path(__file__).resolve().parent.parent / "assets"
+def shares(assets):
     backbone = load_backbone("offline")
     found = {("normalised", size): _shares("normalised", size, backbone, assets) for size in SIZES}
     for size in SIZES[:-1]:  # at 512 px the two objectives are the same loss
