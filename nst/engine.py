@@ -93,8 +93,10 @@ def stylise(
     plan = phase_plan(settings, content_full.shape[:2])
     total_work, work = float(sum(h * w * n for (h, w), _, n in plan)), 0.0
     objective, current_shape = None, None
+    sizes: list[tuple[int, tuple[int, int]]] = []
     for shape, optimizer, phase_steps in plan:
         if shape != current_shape:
+            sizes.append((step + 1, shape))
             content_image = resize_array(content_full, shape)
             style_images = [resize_array(s, _scaled_shape(s.shape[:2], shape, settings.style_scale)) for s in styles_full]
             objective = Objective(
@@ -143,7 +145,8 @@ def stylise(
     final = keep_photo(resize_array(current, content_full.shape[:2]))  # the image itself when already full size
     if reason != "completed" and history and (not snapshots or snapshots[-1][0] != len(history)):
         snapshots.append((len(history), final))
-    yield Finished(final, content_full, reason, message, len(history), time.perf_counter() - started, history, snapshots)
+    yield Finished(final, content_full, reason, message, len(history), time.perf_counter() - started, history, snapshots,
+                   sizes, backbone.description)
 
 
 def objective_calibration(

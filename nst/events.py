@@ -62,6 +62,27 @@ class Finished:
     elapsed: float
     history: list[Losses] = field(default_factory=list)
     snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    sizes: list[tuple[int, tuple[int, int]]] = field(default_factory=list)  # (first step, (height, width)) per size
+    network: str = ""  # the network that actually ran, e.g. after a fallback to the offline backbone
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """One layer's response to one image."""
+
+    name: str
+    shape: tuple[int, int, int]  # (height, width, channels) of its activations
+    channels: tuple[int, ...]  # the strongest channels (largest mean activation), strongest first
+    maps: np.ndarray  # (len(channels), height, width) uint8: each channel scaled to its own maximum
+    gram: np.ndarray | None  # (channels, channels) float32 Gram matrix, per location, for blockN_conv1
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """Every convolution's view of each image, by image name and then layer name, in network order."""
+
+    network: str  # the network that actually ran (its description)
+    views: dict[str, dict[str, LayerView]]
 
 
 Event = Union[Notice, Step, Finished]

@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import NSTError
-from .events import Finished, Losses, Notice, Step
+from .events import Finished, Inspection, Losses, Notice, Step
 from .images import ImageSource
 from .settings import Settings
 
@@ -80,7 +80,8 @@ class JobStatus:
     notices: list[str]
     position: int  # place in line: 1 = next to run; 0 once running
     download: tuple[int, int] | None  # (bytes, total) while the network's weights download
-    result: Finished | None
+    sizes: list[tuple[int, tuple[int, int]]]  # (first step, (height, width)) of each size so far (coarse-to-fine)
+    result: Finished | Inspection | None
     error: str | None
     cancelled: bool  # stopped before it started
 
@@ -104,13 +105,15 @@ class _State:
     preview: np.ndarray | None = None
     notices: list[str] = field(default_factory=list)
     download: tuple[int, int] | None = None
-    result: Finished | None = None
+    sizes: list[tuple[int, tuple[int, int]]] = field(default_factory=list)
+    result: Finished | Inspection | None = None
     error: str | None = None
     cancelled: bool = False
 
 
 class Job:
-    """One run: start it, poll `status()`, `stop()` it; `watch` says whether anyone still looks at it."""
+    """One run: start it, poll `status()`, `stop()` it; `watch` says whether anyone still looks at it.
+    `Job.inspection` makes a job that looks inside the network instead (nst/inside.py)."""
 
     _ids = itertools.count(1)
 
@@ -124,7 +127,7 @@ class Job:
     ):
         self.id = next(self._ids)
         self.settings = settings
-        self.inputs = (content, style, masks)
+        self.task: tuple[Any, ...] = ("run", content, style, masks)  # the worker's request, less id and settings
         self.watch = watch
         self.queue: RunQueue | None = None
         self.started_at: float | None = None  # when the worker began to run it (its time limit counts from here)
@@ -134,6 +137,14 @@ class Job:
         self._lock = threading.Lock()
         self._state = _State()
         self._done = threading.Event()
+
+    @classmethod
+    def inspection(cls, images: dict[str, ImageSource], settings: Settings, watch: Callable[[], bool] | None = None) -> "Job":
+        """A job whose result is an `Inspection` of each image (by name) at `settings.size`, on the
+        network of `settings.weights`: it waits in the same line and runs in the same workers."""
+        job = cls(next(iter(images.values())), (), settings, watch)
+        job.task = ("inspect", dict(images))
+        return job
 
     def start(self, queue: "RunQueue | None" = None) -> "Job":
         """Join the line of `queue` (the server's by default); raises NSTError if the line is full."""
@@ -161,17 +172,21 @@ class Job:
                 eta = rate * (1.0 - s.work)
             return JobStatus(
                 s.step, self.settings.steps, s.shape, s.work, s.elapsed, eta, list(s.history), s.preview,
-                list(s.notices), position, s.download, s.result, s.error, s.cancelled,
+                list(s.notices), position, s.download, list(s.sizes), s.result, s.error, s.cancelled,
             )
 
     # called by the queue and its workers
-    def _record(self, event: Notice | Step | Finished) -> None:
+    def _record(self, event: Notice | Step | Finished | Inspection) -> None:
         with self._lock:
             s = self._state
             if isinstance(event, Notice):
                 s.notices.append(event.text)
+            elif isinstance(event, Inspection):
+                s.download, s.result = None, event
             elif isinstance(event, Step):
                 s.download = None
+                if event.shape != s.shape:
+                    s.sizes.append((event.step, event.shape))
                 s.step, s.elapsed, s.shape, s.work = event.step, event.elapsed, event.shape, event.work
                 if event.step == 1:
                     s.first_step = (event.elapsed, event.work)
@@ -198,7 +213,7 @@ class Job:
 class Worker:
     """One worker process (nst/worker.py) and the thread that reads its replies."""
 
-    def __init__(self, on_free: Callable[["Worker"], None], on_network: Callable[[str, tuple[str, ...]], None]):
+    def __init__(self, on_free: Callable[["Worker"], None], on_network: Callable[[str, tuple[tuple[str, ...], str]], None]):
         self.on_free, self.on_network = on_free, on_network
         self.process: subprocess.Popen | None = None
         self.job: Job | None = None
@@ -210,8 +225,7 @@ class Worker:
         self.job = job
         try:
             self._ensure_started()
-            content, style, masks = job.inputs
-            self._send("run", job.id, content, style, masks, job.settings)
+            self._send(job.task[0], job.id, *job.task[1:], job.settings)
         except OSError as exc:
             self._release(error=f"Could not start a worker process for the run ({exc}).")
 
@@ -260,7 +274,7 @@ class Worker:
                 if kind == "ready":
                     self.pid = message[1]
                 elif kind == "network":
-                    self.on_network(message[1], message[2])
+                    self.on_network(message[1], (message[2], message[3]))
                 elif job is None or message[1] != job.id:
                     continue  # a late reply for a job that was already ended
                 elif kind == "started":
@@ -296,8 +310,8 @@ class RunQueue:
         self.limits = limits or Limits.from_environment()
         self._lock = threading.RLock()
         self._waiting: deque[Job] = deque()
-        self._layers: dict[str, tuple[str, ...]] = {}
-        self.workers = [Worker(self._on_free, self._layers.__setitem__) for _ in range(self.limits.slots)]
+        self._networks: dict[str, tuple[tuple[str, ...], str]] = {}  # by weight source: layers, description
+        self.workers = [Worker(self._on_free, self._networks.__setitem__) for _ in range(self.limits.slots)]
         self._closed = threading.Event()
         threading.Thread(target=self._watch, name="nst-queue-watchdog", daemon=True).start()
 
@@ -309,7 +323,14 @@ class RunQueue:
     def layer_names(self, weights: str) -> tuple[str, ...] | None:
         """The layers of the network a worker built for `weights` (None until one has): the offline
         VGG16's differ from VGG19's."""
-        return self._layers.get(weights)
+        known = self._networks.get(weights)
+        return known[0] if known else None
+
+    def network_description(self, weights: str) -> str | None:
+        """What a worker actually built for `weights` (None until one has): the offline VGG16 where
+        the ImageNet weights could not be downloaded."""
+        known = self._networks.get(weights)
+        return known[1] if known else None
 
     def submit(self, job: Job) -> None:
         with self._lock:

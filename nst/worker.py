@@ -6,11 +6,12 @@ with pickled tuples: requests on the worker's stdin, replies on its stdout.
 
     parent -> worker   ("warm", weights)                       build that network now, not at the first run
                        ("run", job_id, content, style, masks, settings)
+                       ("inspect", job_id, {name: image}, settings)   feature maps and Gram matrices (nst/inside.py)
                        ("stop", job_id)                         cancel between steps, keep the image so far
     worker -> parent   ("ready", pid)
-                       ("network", weights, layer_names)       after building a network: its layers
+                       ("network", weights, layer_names, description)   after building a network: what it is
                        ("started", job_id)
-                       ("event", job_id, Notice | Step | Finished)
+                       ("event", job_id, Notice | Step | Finished | Inspection)
                        ("download", job_id, done_bytes, total_bytes)
                        ("error", job_id, message)
                        ("done", job_id, networks_built)
@@ -54,7 +55,7 @@ def main() -> None:
         if request[0] == "warm":
             _warm(backbone, request[1], send)
             continue
-        _, job_id, content, style, masks, settings = request
+        kind, job_id, *inputs, settings = request
         send("started", job_id)
         try:
             assert isinstance(settings, Settings)
@@ -62,10 +63,14 @@ def main() -> None:
                 settings.weights, settings.resolved_weights_file,
                 on_download=lambda done, total: send("download", job_id, done, total),
             )
-            send("network", settings.weights, tuple(network.layer_names()))
-            for event in stylise(content, style, settings, masks=masks, backbone=network,
-                                 should_stop=lambda: job_id in stops):
-                send("event", job_id, event)
+            send("network", settings.weights, tuple(network.layer_names()), network.description)
+            if kind == "inspect":
+                send("event", job_id, _inspect(network, inputs[0], settings))
+            else:
+                content, style, masks = inputs
+                for event in stylise(content, style, settings, masks=masks, backbone=network,
+                                     should_stop=lambda: job_id in stops):
+                    send("event", job_id, event)
         except NSTError as exc:
             send("error", job_id, str(exc))
         except Exception as exc:  # the parent shows a short message; the traceback goes to the server log
@@ -90,6 +95,14 @@ def _read(stream: BinaryIO, requests: queue.Queue, stops: set[int]) -> None:
         os._exit(0)  # the server has gone: so does its worker
 
 
+def _inspect(network: Any, images: dict[str, Any], settings: Any) -> Any:
+    """What every layer of `network` sees in each image, loaded at the settings' size."""
+    from .images import load_image
+    from .inside import look_inside
+
+    return look_inside(network, {name: load_image(image, settings.size, name, narrow_ok=True) for name, image in images.items()})
+
+
 def _warm(backbone: Any, weights: str, send: Callable[..., None]) -> None:
     """Build the network (and its bfloat16 copy) the first run will need, if no download is involved,
     and tell the parent its layers."""
@@ -100,7 +113,7 @@ def _warm(backbone: Any, weights: str, send: Callable[..., None]) -> None:
     try:
         network = backbone.load_backbone(weights)
         backbone.cast_network(network.network, precision.resolve("auto"))
-        send("network", weights, tuple(network.layer_names()))
+        send("network", weights, tuple(network.layer_names()), network.description)
     except Exception as exc:  # the run that needs it will report the problem properly
         print(f"nst worker: could not prepare the {weights} network: {exc}", file=sys.stderr)
 

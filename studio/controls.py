@@ -33,6 +33,13 @@ LR_OPTIONS = log_options(-5, -1)
 EDGE_OPTIONS = [0.0, *log_options(3, 7)]
 SALIENCY_OPTIONS = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 TV_SMOOTHING_OPTIONS = [None, 0.0, 0.01, 0.02, 0.05, 0.1]
+# the sliders' (low, high, step) and the select-sliders' options, by Settings field: the sidebar draws
+# them and a shared link or settings file is checked against them (studio/share.py)
+SLIDERS = {"steps": (10, 1000, 10), "scales": (1, 4, 1), "size": (128, 1024, 32), "outputs": (1, 10, 1),
+           "preview_every": (1, 50, 1), "seed": (0, 2**31 - 1, 1)}
+OPTIONS = {"content_weight": WEIGHT_OPTIONS, "style_weight": WEIGHT_OPTIONS, "tv_weight": WEIGHT_OPTIONS,
+           "edge_weight": EDGE_OPTIONS, "saliency": SALIENCY_OPTIONS, "learning_rate": LR_OPTIONS,
+           "tv_smoothing": TV_SMOOTHING_OPTIONS}
 STUDIO = Settings(size=256, outputs=4, preview_every=5)  # the studio's own choices; the rest are the engine's
 
 
@@ -72,13 +79,28 @@ def layers_in_use() -> list[str]:
 
 
 def source_label(settings: Settings) -> str:
-    return {v: k for k, v in weight_sources().items()}.get(settings.weights, settings.weights)
+    """The chosen network, and what runs instead when this server could not get it."""
+    label = {v: k for k, v in weight_sources().items()}.get(settings.weights, settings.weights)
+    actual = default_queue().network_description(settings.weights)
+    if settings.weights == "imagenet" and actual and not actual.startswith("VGG19"):
+        return f"{label} unavailable here: runs use {actual}"
+    return label
+
+
+# widgets drawn by one page only whose values should survive a visit to the other page (Streamlit
+# forgets a widget's value when a run does not draw it, unless the value is set again); no button's
+# key may start with these: a button's value cannot be set
+KEPT_ACROSS_PAGES = ("content_", "styles", "blend_", "look_", "region_", "segments", "inside_")
 
 
 def init_state() -> None:
+    """Defaults for a new session, and every page's widget values kept while another page shows."""
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
     st.session_state.setdefault("weights_source", next(iter(weight_sources())))
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.startswith(KEPT_ACROSS_PAGES) and not key.endswith("_upload"):
+            st.session_state[key] = st.session_state[key]  # (an uploader's value cannot be set: not kept)
 
 
 def apply_optimizer_default() -> None:
@@ -91,12 +113,17 @@ def apply_preset() -> None:
         st.session_state.update(PRESETS[preset])
 
 
+def _range(name: str) -> dict[str, int]:
+    low, high, step = SLIDERS[name]
+    return {"min_value": low, "max_value": high, "step": step}
+
+
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def sidebar() -> tuple[Settings | None, str | None]:
-    """Draw the controls; return the settings they describe, or a message saying what is wrong."""
+def sidebar() -> None:
+    """Draw the run settings (every page shares them); `settings_from_state` reads them."""
     h = Settings.help
     with st.sidebar:
         st.header("Settings")
@@ -105,44 +132,44 @@ def sidebar() -> tuple[Settings | None, str | None]:
             help="Set the three weights at once: gentle keeps more of the photo, bold paints more.",
         )
         st.subheader("Content vs style")
-        st.select_slider("Content weight", WEIGHT_OPTIONS, key="content_weight", format_func=_fmt, help=h("content_weight"))
-        st.select_slider("Style weight", WEIGHT_OPTIONS, key="style_weight", format_func=_fmt, help=h("style_weight"))
-        st.select_slider("Smoothness (TV weight)", WEIGHT_OPTIONS, key="tv_weight", format_func=_fmt, help=h("tv_weight"))
-        st.select_slider("Crisp edges (edge weight)", EDGE_OPTIONS, key="edge_weight", format_func=_fmt,
+        st.select_slider("Content weight", OPTIONS["content_weight"], key="content_weight", format_func=_fmt, help=h("content_weight"))
+        st.select_slider("Style weight", OPTIONS["style_weight"], key="style_weight", format_func=_fmt, help=h("style_weight"))
+        st.select_slider("Smoothness (TV weight)", OPTIONS["tv_weight"], key="tv_weight", format_func=_fmt, help=h("tv_weight"))
+        st.select_slider("Crisp edges (edge weight)", OPTIONS["edge_weight"], key="edge_weight", format_func=_fmt,
                          help=h("edge_weight"))
-        st.select_slider("Keep the subject (saliency)", SALIENCY_OPTIONS, key="saliency", format_func=_fmt,
+        st.select_slider("Keep the subject (saliency)", OPTIONS["saliency"], key="saliency", format_func=_fmt,
                          help=h("saliency") + " The map is shown under the photo.")
         st.radio("Painting colours", Settings.choices("style_colours"), key="style_colours", horizontal=True,
                  format_func={"keep": "the painting's", "content": "the photo's"}.get, help=h("style_colours"))
 
         st.subheader("Optimisation")
-        st.slider("Iterations", 10, 1000, step=10, key="steps", help=h("steps"))
-        st.select_slider("Learning rate", LR_OPTIONS, key="learning_rate", format_func=_fmt, help=h("learning_rate"))
+        st.slider("Iterations", **_range("steps"), key="steps", help=h("steps"))
+        st.select_slider("Learning rate", OPTIONS["learning_rate"], key="learning_rate", format_func=_fmt, help=h("learning_rate"))
         st.radio("Optimiser", Settings.choices("optimizer"), key="optimizer", horizontal=True,
                  format_func=OPTIMIZER_LABELS.get,
                  on_change=apply_optimizer_default,
                  help=h("optimizer") + " Switching sets the learning rate to the optimiser's default.")
-        st.slider("Coarse-to-fine sizes", 1, 4, key="scales", help=h("scales"))
+        st.slider("Coarse-to-fine sizes", **_range("scales"), key="scales", help=h("scales"))
         st.radio("Start from", Settings.choices("init"), key="init", horizontal=True, help=h("init"))
 
         st.subheader("Output")
-        st.slider("Size (longer side, px)", 128, 1024, step=32, key="size", help=h("size") + " Larger is slower.")
-        st.slider("Outputs per run", 1, 10, key="outputs", help=h("outputs"))
+        st.slider("Size (longer side, px)", **_range("size"), key="size", help=h("size") + " Larger is slower.")
+        st.slider("Outputs per run", **_range("outputs"), key="outputs", help=h("outputs"))
 
         with st.expander("Advanced"):
-            st.number_input("Seed", 0, 2**31 - 1, key="seed", help=h("seed"))
-            st.slider("Refresh the image every N steps", 1, 50, key="preview_every", help=h("preview_every"))
+            st.number_input("Seed", **_range("seed"), key="seed", help=h("seed"))
+            st.slider("Refresh the image every N steps", **_range("preview_every"), key="preview_every",
+                      help=h("preview_every"))
             known = default_queue().layer_names(weight_sources().get(st.session_state["weights_source"], "imagenet"))
             layers = list(known) if known else layers_in_use()
             st.selectbox("Content layer", layers, key="content_layer", help=h("content_layers"))
             st.multiselect("Style layers", layers, key="style_layers", help=h("style_layers"))
             if not known:
                 st.caption("Every layer of the network is listed here once it has loaded.")
-            layer_weights = [
-                st.number_input(f"weight of {name}", 0.0, 100.0, 1.0, 0.1, key=f"w_{name}")
-                for name in st.session_state["style_layers"]
-            ]
-            st.selectbox("Total variation", TV_SMOOTHING_OPTIONS, key="tv_smoothing", help=h("tv_smoothing"),
+            for name in st.session_state["style_layers"]:
+                st.session_state.setdefault(f"w_{name}", 1.0)
+                st.number_input(f"weight of {name}", 0.0, 100.0, step=0.1, key=f"w_{name}")
+            st.selectbox("Total variation", OPTIONS["tv_smoothing"], key="tv_smoothing", help=h("tv_smoothing"),
                          format_func=lambda v: "the network's own" if v is None else "L1 (the tutorial's)" if v == 0
                          else f"smooth below {v:g}")
             st.radio("Loss", Settings.choices("objective"), key="objective", horizontal=True,
@@ -152,13 +179,23 @@ def sidebar() -> tuple[Settings | None, str | None]:
                      help="ImageNet VGG19 is downloaded once (~80 MB); the offline VGG16 needs no network. "
                      f"A server's own weights file is set by its operator (${WEIGHTS_FILE_ENV}).")
 
+
+
+def current_weights() -> str:
+    """The weight source chosen in the sidebar."""
+    return weight_sources().get(st.session_state["weights_source"], "imagenet")
+
+
+def settings_from_state() -> tuple[Settings | None, str | None]:
+    """The settings the sidebar's widgets describe, or a message saying what is wrong."""
     s = st.session_state
+    layer_weights = [s.get(f"w_{name}", 1.0) for name in s["style_layers"]]
     try:
         settings = Settings(
             **{name: s[name] for name in FIELD_WIDGETS},
             content_layers=(s["content_layer"],), style_layers=tuple(s["style_layers"]),
             style_layer_weights=tuple(layer_weights) if layer_weights else None,
-            weights=weight_sources().get(s["weights_source"], "imagenet"),
+            weights=current_weights(),
         )
     except NSTError as exc:
         return None, str(exc)

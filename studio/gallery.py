@@ -11,7 +11,7 @@ from nst.images import encode_png
 
 from .controls import OPTIMIZER_LABELS
 from .inputs import show_fitted
-from .runs import STAGE_HEIGHT, RunRecord, loss_chart
+from .runs import SIZE_CHANGE_NOTE, STAGE_HEIGHT, RunRecord, loss_chart
 
 LOOK_DEFAULTS = {
     "look_keep_colours": False, "look_match": "none", "look_strength": 1.0, "look_brightness": 1.0,
@@ -29,7 +29,7 @@ def summary(run: RunRecord) -> str:
     return (
         f"{s.size} px · {len(run.history)} steps · {OPTIMIZER_LABELS[s.optimizer]} lr {s.lr:g} · {s.scales} size(s) · "
         f"content {s.content_weight:g} · style {s.style_weight:g} · TV {s.tv_weight:g} · {s.init} start · "
-        f"painting colours: {s.style_colours} · {s.weights} weights · seed {s.seed}"
+        f"painting colours: {s.style_colours} · seed {s.seed} · ran on {run.network}"
     )
 
 
@@ -76,12 +76,14 @@ def result_stage(run: RunRecord) -> None:
     with side_col:
         curves, colour = st.tabs(["Loss curves", "Colour"])
         with curves:
-            st.altair_chart(loss_chart(run.history, height=260), width="stretch")
+            st.altair_chart(loss_chart(run.history, height=260, sizes=run.sizes), width="stretch")
+            if len(run.sizes) > 1:
+                st.caption(SIZE_CHANGE_NOTE)
         with colour:
             look = _look_controls()
     image = finish(run.image, run.content, run.style, look) if look is not None else run.image
     with image_col:
-        st.markdown(f"**Run {run.number}: {run.title}** — {run.message} ({run.elapsed:.0f} s)")
+        st.markdown(f"**Run {run.number}: {run.title}** — {run.message} ({run.elapsed:.0f} s on {run.network})")
         view = st.segmented_control("View", ["Result", "Side by side", "Split"], key="look_view", required=True,
                                     label_visibility="collapsed")
         if view == "Side by side":

@@ -66,7 +66,8 @@ def image_input(kind: str, label: str, key: str | None = None, first: str | None
     """Draw a picker for `kind` ('content' or 'styles') under widget keys starting with `key` (default
     `kind`); `first` is the sample shown first. Returns the chosen image or None."""
     prefix = key or kind
-    mode = st.segmented_control(label, ["Samples", "Upload"], default="Samples", required=True, key=f"{prefix}_mode")
+    st.session_state.setdefault(f"{prefix}_mode", "Samples")
+    mode = st.segmented_control(label, ["Samples", "Upload"], required=True, key=f"{prefix}_mode")
     if mode == "Upload":
         upload = st.file_uploader(f"Upload a {label.lower()}", type=UPLOAD_TYPES, key=f"{prefix}_upload",
                                   label_visibility="collapsed")

@@ -43,8 +43,10 @@ def _legend(region: int) -> str:
 def region_controls(content: Picked, styles: list[Picked]) -> list[np.ndarray] | None:
     """Draw the region choices; return one mask per painting at the photo's preview size, or None
     when every painting paints everywhere."""
+    st.session_state.setdefault("region_mode", MODES[0])
+    st.session_state.setdefault("segments", 2)
     mode = st.segmented_control(
-        "Where the paintings paint", MODES, default=MODES[0], required=True, key="region_mode",
+        "Where the paintings paint", MODES, required=True, key="region_mode",
         help="Everywhere: the paintings are blended over the whole photo. Regions: each part of the photo "
         "gets one painting, or keeps the photo.",
     )
@@ -52,7 +54,7 @@ def region_controls(content: Picked, styles: list[Picked]) -> list[np.ndarray] |
         return None
     shape = content.preview.shape[:2]
     if mode == MODES[1]:
-        count = st.slider("Number of regions", 2, 6, 2, key="segments",
+        count = st.slider("Number of regions", 2, 6, key="segments",
                           help="Found from the photo's colours, textures and edges (SLIC superpixels + k-means).")
         labels = _segment(content.preview, count)
     else:

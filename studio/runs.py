@@ -43,6 +43,8 @@ class RunRecord:
     snapshots: list[tuple[int, bytes]]
     history: list[Losses]
     notices: list[str]
+    sizes: list[tuple[int, tuple[int, int]]]  # (first step, (height, width)) of each size
+    network: str  # what actually ran
 
     @property
     def settings_json(self) -> str:
@@ -57,7 +59,7 @@ class RunRecord:
         return plot_png(self.history, title=self.title)
 
 
-def _session_watch() -> Callable[[], bool]:
+def session_watch() -> Callable[[], bool]:
     """Whether this browser session is still connected: a closed tab stops its run within seconds."""
     ctx = get_script_run_ctx()
     if ctx is None or not Runtime.exists():
@@ -70,7 +72,7 @@ def start(content: Picked, styles: list[Picked], settings: Settings, masks: list
     """Put a run in the server's line (raises NSTError when the line is full); `masks` give each
     painting its region (nst/regions.py)."""
     sources = styles[0].source if len(styles) == 1 else [s.source for s in styles]
-    job = Job(content.source, sources, settings, watch=_session_watch(), masks=masks).start()
+    job = Job(content.source, sources, settings, watch=session_watch(), masks=masks).start()
     st.session_state.job = job
     title = f"{content.name} × {' + '.join(s.name for s in styles)}" + (" (regions)" if masks else "")
     st.session_state.job_meta = {"title": title, "content": content, "style": styles[0]}
@@ -88,15 +90,30 @@ def running() -> bool:
     return st.session_state.get("job") is not None
 
 
-def loss_chart(history: list[Losses], height: int = 280) -> alt.Chart:
-    """The total and each term of the objective against step, log scale."""
+def busy() -> bool:
+    """Whether this session has work in the line or running, a run or a series (studio/series.py):
+    one at a time per visitor."""
+    series = st.session_state.get("series")
+    return running() or (series is not None and series.active)
+
+
+SIZE_CHANGE_NOTE = (
+    "Dashed lines: the run moves to a larger size there (coarse-to-fine). The enlarged image is blurrier "
+    "than the painting's strokes at the new size, so the loss jumps; it then falls again. Compare the "
+    "curves within one size."
+)
+
+
+def loss_chart(history: list[Losses], height: int = 280, sizes: list[tuple[int, tuple[int, int]]] = ()) -> alt.Chart:
+    """The total and each term of the objective against step, log scale, with a dashed line where
+    a coarse-to-fine run moves to its next size (`sizes`: (first step, (height, width)) of each)."""
     colours = term_colours(Losses.names(history))
     frame = pd.DataFrame(
         {"step": range(1, len(history) + 1), "total": [h.total for h in history],
          **{name: [h[name] for h in history] for name in Losses.names(history)}}
     ).melt("step", var_name="loss", value_name="value")
     frame = frame[frame["value"] > 0]  # a log axis cannot show the content term's exact zero at step 1
-    return (
+    lines = (
         alt.Chart(frame)
         .mark_line(strokeWidth=2)
         .encode(
@@ -110,6 +127,14 @@ def loss_chart(history: list[Losses], height: int = 280) -> alt.Chart:
         )
         .properties(height=height)
     )
+    changes = pd.DataFrame([{"step": step, "size": f"{w}×{h} px"} for step, (h, w) in sizes[1:] if step <= len(history)])
+    if changes.empty:
+        return lines
+    rules = alt.Chart(changes).mark_rule(strokeDash=[4, 3], color="#555").encode(x="step:Q", tooltip=["size:N"])
+    labels = alt.Chart(changes).mark_text(align="left", dx=3, dy=-4, baseline="top", color="#555", fontSize=11).encode(
+        x="step:Q", y=alt.value(0), text="size:N"
+    )
+    return alt.layer(lines, rules, labels)
 
 
 def _finish(job: Job, status: JobStatus) -> None:
@@ -129,7 +154,7 @@ def _finish(job: Job, status: JobStatus) -> None:
         RunRecord(
             number, meta["title"], job.settings, result.reason, result.message, result.elapsed, result.image,
             result.content, style, [(step, encode_png(image)) for step, image in result.snapshots], result.history,
-            status.notices,
+            status.notices, result.sizes, result.network,
         )
     )
     del runs[:-MAX_RUNS]
@@ -174,4 +199,6 @@ def live_stage() -> None:
         for notice in status.notices:
             st.warning(notice)
         if status.history:
-            st.altair_chart(loss_chart(status.history), width="stretch")
+            st.altair_chart(loss_chart(status.history, sizes=status.sizes), width="stretch")
+            if len(status.sizes) > 1:
+                st.caption(SIZE_CHANGE_NOTE)

@@ -34,7 +34,8 @@ def style_inputs() -> tuple[list[Picked], tuple[float, ...] | None]:
         choice = image_input("styles", label, key=f"styles{slot}" if slot else "styles", first=first)
         if len(slots) > 1:
             weight_col, remove_col = st.columns([3, 1], vertical_alignment="bottom")
-            weight = weight_col.slider(f"Weight of painting {number}", 0.0, 1.0, 1.0, 0.05, key=f"blend_{slot}",
+            st.session_state.setdefault(f"blend_{slot}", 1.0)
+            weight = weight_col.slider(f"Weight of painting {number}", 0.0, 1.0, step=0.05, key=f"blend_{slot}",
                                        help="Blend: the paintings' weights are normalised to sum to 1. "
                                        "With regions, a weight scales that painting's strength in its region.")
             remove_col.button("Remove", key=f"remove_style_{slot}", on_click=_remove, args=(slot,),

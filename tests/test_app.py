@@ -133,7 +133,7 @@ def test_two_paintings_by_region_with_the_maps_shown(app):
     app.radio(key="weights_source").set_value("Offline VGG16").run()
     _stylise_button(app).click().run()
     job = app.session_state["job"]
-    content, styles, masks = job.inputs
+    _, content, styles, masks = job.task
     assert len(styles) == 2 and len(masks) == 2 and masks[1].max() == 0  # painting 2 paints nowhere
     assert job.settings.style_blend == (1.0, 0.5) and job.settings.saliency == 5.0
     wait_for(job, timeout=300)

@@ -1,0 +1,71 @@
+"""The studio page: pick a photo and a painting, press Stylise, watch it repaint, keep the results."""
+
+import streamlit as st
+
+from nst.errors import NSTError
+from studio import controls, runs
+from studio.gallery import gallery, result_stage
+from studio.inputs import image_input
+from studio.regions import region_controls, saliency_view
+from studio.share import share_box
+from studio.styles import style_inputs
+
+settings, problem = controls.settings_from_state()
+finished = st.session_state.setdefault("runs", [])
+
+st.markdown("#### :material/palette: NST Studio — repaint a photo in the style of a painting")
+inputs_col, stage_col = st.columns([1, 2.7], gap="medium")
+with inputs_col:
+    content = image_input("content", "Content photo")
+    styles, blend = style_inputs()
+    masks = None
+    if content is not None and styles:
+        open_ = st.session_state.get("region_mode", "Everywhere") != "Everywhere" or (settings and settings.saliency > 0)
+        with st.expander("Regions and subject", expanded=bool(open_)):
+            masks = region_controls(content, styles)
+            if settings is not None and settings.saliency > 0:
+                saliency_view(content)
+    share_box(settings)
+if settings is not None and blend is not None:
+    try:
+        settings = settings.replace(style_blend=blend)
+    except NSTError as exc:
+        settings, problem = None, str(exc)
+
+with stage_col:
+    if problem:
+        st.error(problem)
+    ready = settings is not None and content is not None and bool(styles)
+    button_col, summary_col = st.columns([1, 4], vertical_alignment="center")
+    if settings is not None:
+        summary_col.caption(
+            f"{settings.size} px · {settings.steps} iterations · {controls.OPTIMIZER_LABELS[settings.optimizer]} · "
+            f"style weight {settings.style_weight:g} · {controls.source_label(settings)}"
+        )
+    if button_col.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
+                         disabled=runs.busy() or not ready, help="Start a run with the settings in the sidebar."):
+        try:
+            runs.start(content, styles, settings, masks)
+        except NSTError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()  # redraw with the button disabled and the live stage showing
+    error = st.session_state.pop("last_error", None)
+    if error:
+        st.error(error)
+    info = st.session_state.pop("last_info", None)
+    if info:
+        st.info(info)
+    if runs.running():
+        runs.live_stage()
+    elif finished:
+        result_stage(finished[-1])
+    else:
+        st.info(
+            "Pick a photo and a painting on the left (samples or your own), tune the sidebar if you like, "
+            "then press **Stylise**. The image repaints itself here while the loss curves fall. "
+            "**Inside the network** (top left) shows what the network sees."
+        )
+
+if finished:
+    gallery(finished)
