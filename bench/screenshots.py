@@ -50,6 +50,7 @@ def main() -> None:
         page.get_by_role("slider", name="Layer").press("End")  # the deepest layer, then back to block 3
         for _ in range(6):
             page.get_by_role("slider", name="Layer").press("ArrowLeft")
+        page.get_by_text("Block 3 responds").wait_for(timeout=60_000)
         settle(page)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(args.out / "inside-layers.png"))

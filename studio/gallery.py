@@ -83,7 +83,7 @@ def result_stage(run: RunRecord) -> None:
             look = _look_controls()
     image = finish(run.image, run.content, run.style, look) if look is not None else run.image
     with image_col:
-        st.markdown(f"**Run {run.number}: {run.title}** — {run.message} ({run.elapsed:.0f} s on {run.network})")
+        st.markdown(f"**Run {run.number}: {run.title}** — {run.message} {run.elapsed:.0f} s on {run.network}.")
         view = st.segmented_control("View", ["Result", "Side by side", "Split"], key="look_view", required=True,
                                     label_visibility="collapsed")
         if view == "Side by side":

@@ -23,6 +23,7 @@ from .inputs import samples
 
 MAX_JSON_BYTES = 64 * 1024
 LAYER = re.compile(r"block[1-5]_conv[1-4]")
+DISPLAY_ONLY = ("preview_every", "outputs")  # how a run is shown: brought into the control's range quietly
 IGNORED = {"run", "title"}  # written into a run's settings file for people, not settings
 NOT_IN_STUDIO = ("style_scale", "style_blend", "segments", "segment_styles", "weights_file")  # no widget sets these
 
@@ -121,8 +122,8 @@ def _widget_values(key: str, raw: Any, base: Settings) -> dict[str, Any]:
     value = _parse(key, raw, getattr(base, key))
     try:
         base.replace(**{key: value})
-    except NSTError as exc:
-        raise NSTError(f"{key}={shown}: {exc}") from None
+    except NSTError as exc:  # the engine's sentence names the setting and the value
+        raise NSTError(str(exc) if str(exc).startswith(key) else f"{key}={shown}: {exc}") from None
     return {key: _on_widget(key, value)}
 
 
@@ -150,6 +151,8 @@ def _on_widget(key: str, value: Any) -> Any:
     options (the nearest on a log scale), else an error."""
     if key in controls.SLIDERS:
         low, high, step = controls.SLIDERS[key]
+        if key in DISPLAY_ONLY:
+            value = min(max(value, low), high)
         if not low <= value <= high:
             raise NSTError(f"{key}={value}: the studio's control goes from {low} to {high}.")
         return low + round((value - low) / step) * step

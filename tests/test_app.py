@@ -64,7 +64,7 @@ def test_stylise_with_samples_gives_outputs_and_downloads(app):
     labels = [d.label for d in app.get("download_button")]
     assert "Download result (PNG)" in labels and labels.count("PNG") == 2
     assert {"Settings (JSON)", "Loss curves (PNG)", "Losses (CSV)"} <= set(labels)
-    assert any("Run 1: cat × swirls" in m.value for m in app.markdown)
+    assert any("Run 1: cat × swirls" in m.value and "s on VGG16, offline weights" in m.value for m in app.markdown)
 
     # colour controls and before/after views work on the finished image without a new run
     app.slider(key="look_saturation").set_value(0.0).run()
