@@ -184,3 +184,40 @@ def test_two_paintings_by_region_in_chromium(served):
         page.screenshot(path=str(ARTIFACTS / "browser-6-regions-result.png"))
         assert page.get_by_text("(regions)").count() > 0
         browser.close()
+
+
+def test_a_shared_link_opens_inside_the_network_in_chromium(served):
+    """A teacher's link: it sets the widgets, the second page shows what each layer sees and the
+    Gram matrices, and its reconstructions fill their grid."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{served.url}/inside?weights=offline&style=great_wave&content=coffee&size=384")
+        page.get_by_text("sees the pixels").wait_for(timeout=180_000)
+        _settle(page)
+        chosen = [box.input_value() for box in page.locator("[data-testid=stSelectbox] input").all()]
+        assert "coffee" in chosen and "great wave" in chosen, chosen
+        page.get_by_text(re.compile(r"block1_conv1: the 8 strongest of its 64 channels")).wait_for(timeout=30_000)
+        page.mouse.move(5, 5)
+        page.screenshot(path=str(ARTIFACTS / "browser-7-inside.png"))
+
+        page.get_by_role("tab", name="Style is statistics").click()
+        page.get_by_text("of the painting's own size away").wait_for(timeout=30_000)
+        page.get_by_role("tab", name="Reconstructions").click()
+        page.get_by_role("slider", name="Size (px)").press("Home")  # 64 px
+        _settle(page)
+        page.get_by_role("slider", name="Iterations per image").press("Home")  # 10 iterations
+        _settle(page)
+        page.get_by_role("button", name="Rebuild the style, block1 up to block5").click()
+        page.get_by_text("style of block1 to block5", exact=True).wait_for(timeout=300_000)
+        _settle(page)
+        page.screenshot(path=str(ARTIFACTS / "browser-8-reconstructions.png"))
+        assert page.get_by_role("button", name="Rebuild the style, block1 up to block5").is_enabled()
+
+        page.get_by_role("link", name="Studio").click()
+        page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
+        page.get_by_text(re.compile(r"^384 px · 150 iterations")).wait_for(timeout=30_000)  # the link's size, kept
+        browser.close()
