@@ -47,10 +47,10 @@ def main() -> None:
         page.get_by_role("link", name="Inside the network").click()
         page.get_by_text("sees the pixels").wait_for(timeout=300_000)
         settle(page)
-        page.get_by_role("slider", name="Layer").press("End")  # the deepest layer, then back to block 3
-        for _ in range(6):
-            page.get_by_role("slider", name="Layer").press("ArrowLeft")
-        page.get_by_text("Block 3 responds").wait_for(timeout=60_000)
+        for _ in range(6):  # block3_conv3: each key press reruns the page, so one at a time
+            page.get_by_role("slider", name="Layer").press("ArrowRight")
+            settle(page)
+        page.get_by_text("block3_conv3: the 8 strongest").wait_for(timeout=60_000)
         settle(page)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(args.out / "inside-layers.png"))

@@ -104,6 +104,18 @@ MUTATIONS = [
      "tests/test_quality_metrics.py"),
     ("colour distance in RGB", "nst/quality.py", "lab = rgb2lab(np.clip(picture, 0.0, 1.0)).reshape(-1, 3)",
      "lab = np.clip(picture, 0.0, 1.0).reshape(-1, 3)", "tests/test_quality_metrics.py"),
+    ("feature maps of the weakest channels", "nst/inside.py", "np.argsort(-values.mean(axis=(0, 1)), kind=\"stable\")",
+     "np.argsort(values.mean(axis=(0, 1)), kind=\"stable\")", "tests/test_inside.py -k strongest"),
+    ("feature maps not scaled to their own maximum", "nst/inside.py", "channel / peak", "channel / 255",
+     "tests/test_inside.py -k strongest"),
+    ("every reconstruction from block5", "nst/lessons.py", 'content_layers=(f"block{n}_conv2",)',
+     'content_layers=("block5_conv2",)', "tests/test_inside.py -k shallow"),
+    ("the seed ignored", "nst/engine.py", "np.random.default_rng(settings.seed)", "np.random.default_rng()",
+     "tests/test_inside.py -k seed"),
+    ("a link's values not applied", "studio/share.py", "    st.session_state.update(updates)\n", "",
+     "tests/test_classroom.py -k link_sets"),
+    ("a bad link value drops the rest", "studio/share.py", "            problems.append(str(exc))\n    if",
+     "            problems.append(str(exc))\n            break\n    if", "tests/test_classroom.py -k bad_link"),
 ]
 
 
