@@ -86,19 +86,23 @@ def test_upload_stylise_download_in_chromium(server, tmp_path):
     assert image.format == "PNG" and max(image.size) == 128
 
 
-def _small_run(page, url: str, steps_key: str = "Home") -> None:
-    """Open the studio and set the shortest, smallest run (10 iterations, 128 px; or 1000 with End)."""
+def _small_run(page, url: str, steps_key: str = "Home", more_steps: int = 0) -> None:
+    """Open the studio and set the shortest, smallest run (10 iterations, 128 px; or 1000 with End),
+    with `more_steps` times 10 iterations more."""
     page.goto(url)
     page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
-    for label, key in (("Iterations", steps_key), ("Size (longer side, px)", "Home")):
+    keys = [("Iterations", steps_key), *[("Iterations", "ArrowRight")] * more_steps, ("Size (longer side, px)", "Home")]
+    for label, key in keys:
         page.get_by_role("slider", name=label).press(key)
         _settle(page)
 
 
 def test_six_sessions_are_served_first_come_first_served(served):
-    """A bounded load test on 127.0.0.1: six browser sessions press Stylise 0.3 s apart; each waiting
-    one is told its place in line, the runs end in the order they were started, and the server with
-    its worker stays under a memory bound."""
+    """A bounded load test on 127.0.0.1: six browser sessions press Stylise one after another (each
+    once the server has taken the previous one); each waiting one is told its place in line, the runs
+    end in the order they were started, and the server with its worker stays under a memory bound.
+    Runs of 30 iterations take a few seconds each, longer than a page takes to show its result (up
+    to a second of polling plus a redraw on a busy machine), so the order seen is the order served."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -106,10 +110,10 @@ def test_six_sessions_are_served_first_come_first_served(served):
         ARTIFACTS.mkdir(exist_ok=True)
         pages = [browser.new_context(viewport={"width": 1366, "height": 768}).new_page() for _ in range(6)]
         for page in pages:
-            _small_run(page, served.url)
+            _small_run(page, served.url, more_steps=2)
         for page in pages:
             page.get_by_role("button", name="Stylise").click()
-            page.wait_for_timeout(300)
+            page.get_by_role("button", name="Stop").wait_for(timeout=30_000)  # the server has it in line
         # the sessions behind the first are told their place in line
         in_line = re.compile(r"In line: number [1-5]\b")
         for page in pages[3:]:
