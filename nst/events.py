@@ -74,7 +74,10 @@ class LayerView:
     shape: tuple[int, int, int]  # (height, width, channels) of its activations
     channels: tuple[int, ...]  # the strongest channels (largest mean activation), strongest first
     maps: np.ndarray  # (len(channels), height, width) uint8: each channel scaled to its own maximum
-    gram: np.ndarray | None  # (channels, channels) float32 Gram matrix, per location, for blockN_conv1
+    # blockN_conv1 only: the Gram matrix (per location) over the reference image's strongest channels
+    gram: np.ndarray | None = None  # (k, k) float32, rows and columns in `gram_channels` order
+    gram_channels: tuple[int, ...] = ()
+    gram_distance: float | None = None  # the whole matrix's distance to the reference's (nst/inside.py)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 The studio's "Inside the network" page shows these with the same network a run uses. `look_inside`
 runs one image through every convolution of the backbone and keeps, per layer, its strongest channels
 as small greyscale maps and, for the style layers' kind (the first convolution of each block), the
-Gram matrix that the style loss compares (nst/losses.py). It returns plain data (nst/events.py), so
+Gram matrix that the style loss compares (nst/losses.py), next to the painting's. It returns plain data (nst/events.py), so
 the worker process can send it to the server without TensorFlow there.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import tensorflow as tf
@@ -17,30 +19,52 @@ from .events import Inspection, LayerView
 from .losses import gram_matrix
 
 CHANNELS_SHOWN = 8  # strongest channels kept per layer
+GRAM_CHANNELS = 32  # a Gram matrix is kept over the reference image's strongest channels
 
 
-def look_inside(backbone: Backbone, images: dict[str, np.ndarray], count: int = CHANNELS_SHOWN) -> Inspection:
-    """Run each [0, 1] RGB image through the backbone and describe every convolution's activations."""
+def look_inside(
+    backbone: Backbone, images: dict[str, np.ndarray], count: int = CHANNELS_SHOWN, reference: str = "painting"
+) -> Inspection:
+    """Run each [0, 1] RGB image through the backbone and describe every convolution's activations.
+
+    Gram matrices are kept over the `reference` image's GRAM_CHANNELS strongest channels (the first
+    image's if there is no such name), each with its distance to the reference's whole matrix: tens
+    of kilobytes per image instead of megabytes, for a server that holds one inspection per visitor.
+    """
     layers = tuple(backbone.layer_names())
     extractor = FeatureExtractor(backbone, (), layers)
+    first = reference if reference in images else next(iter(images))
+    references: dict[str, np.ndarray] = {}
     views = {}
-    for name, image in images.items():
-        activations = extractor(tf.constant(image[None], tf.float32)).style
-        views[name] = {layer: layer_view(layer, a, count) for layer, a in zip(layers, activations)}
-    return Inspection(backbone.description, views)
+    for name in sorted(images, key=lambda n: n != first):  # the reference first: the others need its matrices
+        activations = extractor(tf.constant(images[name][None], tf.float32)).style
+        views[name] = {}
+        for layer, values in zip(layers, activations):
+            gram = gram_matrix(values).numpy()[0] if layer.endswith("_conv1") else None
+            if gram is not None and name == first:
+                references[layer] = gram
+            views[name][layer] = layer_view(layer, values, count, gram, references.get(layer))
+    return Inspection(backbone.description, {name: views[name] for name in images})
 
 
-def layer_view(name: str, activations: tf.Tensor, count: int = CHANNELS_SHOWN) -> LayerView:
-    """The strongest `count` channels of one layer's (1, H, W, C) activations, and its Gram matrix
-    when it is a style layer of the usual kind (the first convolution of a block)."""
+def layer_view(
+    name: str, activations: tf.Tensor, count: int = CHANNELS_SHOWN, gram: np.ndarray | None = None,
+    reference: np.ndarray | None = None,
+) -> LayerView:
+    """The strongest `count` channels of one layer's (1, H, W, C) activations and, given its Gram
+    matrix and the reference's, the part of it over the reference's strongest channels."""
     values = activations.numpy()[0]
     strongest = np.argsort(-values.mean(axis=(0, 1)), kind="stable")[:count]
     maps = np.stack([_to_grey(values[..., c]) for c in strongest])
-    gram = gram_matrix(activations).numpy()[0].astype(np.float32) if name.endswith("_conv1") else None
-    return LayerView(name, values.shape, tuple(int(c) for c in strongest), maps, gram)
+    view = LayerView(name, values.shape, tuple(int(c) for c in strongest), maps)
+    if gram is None or reference is None:
+        return view
+    _, part, channels = gram_pair(reference, gram, GRAM_CHANNELS)
+    return dataclasses.replace(view, gram=part.astype(np.float32), gram_channels=channels,
+                               gram_distance=gram_distance(reference, gram))
 
 
-def gram_pair(painting: np.ndarray, other: np.ndarray, count: int = 32) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+def gram_pair(painting: np.ndarray, other: np.ndarray, count: int = GRAM_CHANNELS) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """The `count` x `count` corner of two Gram matrices that matters most to the painting: the
     channels with the painting's largest diagonal (its strongest responses), strongest first."""
     channels = tuple(int(c) for c in np.argsort(-np.diag(painting), kind="stable")[:count])

@@ -13,14 +13,12 @@ from matplotlib.figure import Figure
 
 from nst import NSTError, Settings
 from nst.events import Inspection, LayerView
-from nst.inside import gram_distance, gram_pair
 from nst.jobs import Job
 
 from .inputs import Picked
 from .runs import session_watch
 
 INSPECT_SIZE = 256
-GRAM_CHANNELS = 32
 MIN_CELL = 96  # feature maps smaller than this (deep layers) are enlarged, pixel for pixel
 
 LAYER_NOTES = {
@@ -60,8 +58,8 @@ def feature_grid(view: LayerView, columns: int = 4, gap: int = 3) -> np.ndarray:
 def gram_figure(seen: Inspection, layer: str, other: str) -> tuple[Figure, float]:
     """The painting's and `other`'s Gram matrices at `layer` side by side, on one colour scale, over
     the channels that matter most to the painting; and how far apart the whole matrices are."""
-    painting, compared = seen.views["painting"][layer].gram, seen.views[other][layer].gram
-    a, b, channels = gram_pair(painting, compared, GRAM_CHANNELS)
+    a, view = seen.views["painting"][layer].gram, seen.views[other][layer]
+    b, channels = view.gram, view.gram_channels
     top = float(np.sqrt(max(a.max(), b.max(), 1e-12)))
     figure = Figure(figsize=(8.2, 3.9), layout="constrained")
     axes = figure.subplots(1, 2)
@@ -72,7 +70,7 @@ def gram_figure(seen: Inspection, layer: str, other: str) -> tuple[Figure, float
         axis.set_xlabel(f"channel (the painting's {len(channels)} strongest)", fontsize=8)
         axis.set_xticks([]), axis.set_yticks([])
     figure.colorbar(shown, ax=axes, shrink=0.8, label="√ (co-activation)")
-    return figure, gram_distance(painting, compared)
+    return figure, view.gram_distance
 
 
 def _digest(source) -> str:
