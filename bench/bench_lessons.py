@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from nst import Settings, load_backbone, load_image, stylise
-from nst.events import Finished
-from nst.lessons import content_reconstructions, lesson_settings, style_reconstructions
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nst import Settings, load_backbone, load_image, stylise  # noqa: E402
+from nst.events import Finished  # noqa: E402
+from nst.lessons import content_reconstructions, lesson_settings, style_reconstructions  # noqa: E402
+
 CELL = 160
 
 
@@ -53,7 +56,7 @@ def main() -> None:
     out = ROOT / "bench" / "screenshots" / f"lessons_{args.content}_{args.style}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.concatenate(rows, axis=0)).save(out)
-    print(f"median {statistics.median(seconds):.1f} s per image ({args.size} px, {args.steps} L-BFGS steps); {out}")
+    print(f"median {statistics.median(seconds):.1f} s per image ({args.size} px, {args.steps} L-BFGS steps); {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
