@@ -19,9 +19,10 @@ import streamlit as st
 from nst import NSTError, Settings
 
 from . import controls
-from .inputs import samples
+from .inputs import plain, samples
 
 MAX_JSON_BYTES = 64 * 1024
+MAX_PROBLEMS = 12  # sentences shown for one link or file
 LAYER = re.compile(r"block[1-5]_conv[1-4]")
 DISPLAY_ONLY = ("preview_every", "outputs")  # how a run is shown: brought into the control's range quietly
 IGNORED = {"run", "title"}  # written into a run's settings file for people, not settings
@@ -45,8 +46,10 @@ def show_messages() -> None:
     if not pending:
         return
     source, problems = pending
-    if problems:
-        st.warning(f"Some of the {source}'s settings were not used:\n\n" + "\n".join(f"- {p}" for p in problems))
+    if problems:  # a link is anybody's text: shown, never rendered as Markdown, and not all of a long one
+        more = f"\n- and {len(problems) - MAX_PROBLEMS} more" if len(problems) > MAX_PROBLEMS else ""
+        st.warning(f"Some of the {source}'s settings were not used:\n\n"
+                   + "\n".join(f"- {plain(problem, 400)}" for problem in problems[:MAX_PROBLEMS]) + more)
     else:
         st.toast(f"Settings restored from the {source}.", icon=":material/check_circle:")
 

@@ -110,7 +110,7 @@ def test_a_link_sets_the_widgets():
 def test_bad_link_values_get_a_sentence_each_and_the_rest_applies():
     at = _open({"size": "99999", "steps": "ten", "style": "../../etc/passwd", "weights_file": "/etc/passwd",
                 "weights": "random", "colour": "red", "style_weight": "nan", "tv_weight": "3e9", "seed": "5"})
-    (warning,) = [w.value for w in at.warning]
+    (warning,) = [w.value.replace("\\", "") for w in at.warning]  # the Markdown escapes removed
     for words in ("size must be a whole number from 32 to 4096, got 99999", "steps='ten': not a whole number", "style='../../etc/passwd': no sample",
                   "weights_file: the studio has no control", "weights='random'", "'colour': not a setting",
                   "style_weight must be a finite number >= 0, got nan", "tv_weight=3e+09"):
@@ -118,6 +118,16 @@ def test_bad_link_values_get_a_sentence_each_and_the_rest_applies():
     assert "passwd" not in at.selectbox(key="styles_sample").value
     assert at.slider(key="size").value == 256 and at.number_input(key="seed").value == 5
     assert not at.exception
+
+
+def test_a_links_text_is_shown_not_rendered():
+    at = _open({"style": "[click me](http://evil.example)", "![](http://e.x/i)": "1", "size": "<b>x</b>"})
+    (warning,) = [w.value for w in at.warning]
+    assert "\\[click me\\]\\(http\\://evil\\.example\\)" in warning and "\\!\\[\\]" in warning
+    assert "\\<b\\>" in warning and "<b>" not in warning
+    at = _open({f"junk{n}": "1" for n in range(500)})  # a long hostile link: 12 sentences, then a count
+    (warning,) = [w.value for w in at.warning]
+    assert warning.count("\n- ") == 13 and warning.endswith("and 488 more") and not at.exception
 
 
 def test_the_share_link_round_trips_the_settings():
@@ -177,7 +187,7 @@ def test_a_runs_settings_file_restores_the_widgets(tmp_path):
         assert at.session_state[key] == value, key
     at.session_state["payload"] = json.dumps({"size": True, "style_scale": 2.0, "steps": 1e9})
     at.run()
-    (warning,) = [w.value for w in at.warning]
+    (warning,) = [w.value.replace("\\", "") for w in at.warning]
     assert "size must be a whole number from 32 to 4096, got True" in warning and "style_scale" in warning
     assert "steps must be a whole number from 1 to 100000, got 1000000000.0" in warning
 
