@@ -19,7 +19,6 @@ from .runs import session_watch
 class Series:
     """One series: its runs' labelled settings and the images finished so far."""
 
-    kind: str  # which grid it fills (the page may show several)
     items: list[tuple[str, Settings]]
     content: ImageSource
     style: ImageSource
@@ -37,13 +36,14 @@ class Series:
         if len(self.images) >= len(self.items):
             self.job = None
             return
-        label, settings = self.items[len(self.images)]
+        _, settings = self.items[len(self.images)]
         self.job = Job(self.content, self.style, settings, watch=session_watch()).start()
 
 
 def start(kind: str, items: list[tuple[str, Settings]], content: ImageSource, style: ImageSource, columns: int) -> None:
-    """Begin a series (raises NSTError when the server's line is full)."""
-    series = Series(kind, items, content, style, columns)
+    """Begin a series that fills the grid of `kind` (the page shows several); raises NSTError when
+    the server's line is full."""
+    series = Series(items, content, style, columns)
     series.next()
     st.session_state.series = series
     st.session_state.setdefault("series_done", {})[kind] = series
@@ -52,7 +52,8 @@ def start(kind: str, items: list[tuple[str, Settings]], content: ImageSource, st
 def stop() -> None:
     series: Series | None = st.session_state.get("series")
     if series is not None and series.job is not None:
-        series.message = f"Stopped after {len(series.images)} of {len(series.items)} runs."
+        series.message = (f"Stopped at run {len(series.images) + 1} of {len(series.items)}; "
+                          "its image so far is kept, the rest were not run.")
         series.items = series.items[: len(series.images) + 1]  # the current one keeps its image so far
         series.job.stop()
 
