@@ -223,3 +223,21 @@ def test_the_loss_chart_marks_each_size_change():
     values = [row for dataset in spec["datasets"].values() for row in dataset if "size" in row]
     assert values == [{"step": 3, "size": "256×170 px"}]
     assert "layer" not in loss_chart(status.history, sizes=status.sizes[:1]).to_dict()  # one size: no marks
+
+
+def test_stop_ends_a_series_and_keeps_the_image_so_far():
+    at = _inside(_open())
+    at.slider(key="inside_size").set_value(64)
+    at.slider(key="inside_steps").set_value(200).run()
+    at.button(key="go_style_lesson").click().run()
+    series = at.session_state["series_done"]["style"]
+    deadline = time.monotonic() + 120
+    while series.job.status().step < 2:  # running, not just in line
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    at.run()
+    at.button(key="series_style_stop").click().run()
+    _series(at, "style", 1)
+    assert series.message.startswith("Stopped at run 1 of 5") and not series.active
+    assert any("Stopped at run 1 of 5" in i.value for i in at.info)
+    assert not at.button(key="go_style_lesson").disabled
