@@ -81,6 +81,7 @@ def test_reconstructions_and_the_tradeoff_grid_fill_their_grids():
     at.slider(key="inside_size").set_value(64)
     at.slider(key="inside_steps").set_value(10).run()
     at.button(key="go_content_lesson").click().run()
+    at.run()  # the page as redrawn after the click (AppTest may return before following st.rerun)
     assert at.button(key="go_style_lesson").disabled  # one series at a time
     _series(at, "content", 5)
     assert [label for label, _ in at.session_state["series_done"]["content"].images][-1] == "content of block5_conv2"
