@@ -78,9 +78,14 @@ def layers_in_use() -> list[str]:
     return list(dict.fromkeys(name for name in in_use if name))
 
 
+def weight_labels() -> dict[str, str]:
+    """The networks a visitor may choose, label by weight source (the reverse of `weight_sources`)."""
+    return {source: label for label, source in weight_sources().items()}
+
+
 def source_label(settings: Settings) -> str:
     """The chosen network, and what runs instead when this server could not get it."""
-    label = {v: k for k, v in weight_sources().items()}.get(settings.weights, settings.weights)
+    label = weight_labels().get(settings.weights, settings.weights)
     actual = default_queue().network_description(settings.weights)
     if settings.weights == "imagenet" and actual and not actual.startswith("VGG19"):
         return f"{label} unavailable here: runs use {actual}"
@@ -160,7 +165,7 @@ def sidebar() -> None:
             st.number_input("Seed", **_range("seed"), key="seed", help=h("seed"))
             st.slider("Refresh the image every N steps", **_range("preview_every"), key="preview_every",
                       help=h("preview_every"))
-            known = default_queue().layer_names(weight_sources().get(st.session_state["weights_source"], "imagenet"))
+            known = default_queue().layer_names(current_weights())
             layers = list(known) if known else layers_in_use()
             st.selectbox("Content layer", layers, key="content_layer", help=h("content_layers"))
             st.multiselect("Style layers", layers, key="style_layers", help=h("style_layers"))
@@ -178,7 +183,6 @@ def sidebar() -> None:
             st.radio("Network weights", list(weight_sources()), key="weights_source",
                      help="ImageNet VGG19 is downloaded once (~80 MB); the offline VGG16 needs no network. "
                      f"A server's own weights file is set by its operator (${WEIGHTS_FILE_ENV}).")
-
 
 
 def current_weights() -> str:

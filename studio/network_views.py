@@ -94,6 +94,8 @@ def inspection(content: Picked, style: Picked, settings: Settings) -> Inspection
         if not st.button("Try again", key="retry_inspection"):
             return None
     if state.get("key") != key or state.get("job") is None:
+        if state.get("job") is not None:
+            state["job"].stop()  # the images changed: the old look is no longer wanted
         try:
             job = Job.inspection(images, settings.replace(size=INSPECT_SIZE, precision="float32"), watch=session_watch()).start()
         except NSTError as exc:

@@ -103,7 +103,7 @@ def _widget_values(key: str, raw: Any, base: Settings) -> dict[str, Any]:
             raise NSTError(f"{key}={shown}: no sample of that name (samples: {', '.join(samples(kind))}).")
         return {f"{kind}_mode": "Samples", f"{kind}_sample": name}
     if key == "weights":
-        labels = {v: k for k, v in controls.weight_sources().items()}
+        labels = controls.weight_labels()
         if raw not in labels:
             raise NSTError(f"weights={shown}: this studio offers {', '.join(labels)}.")
         return {"weights_source": labels[raw]}
@@ -164,7 +164,7 @@ def _on_widget(key: str, value: Any) -> Any:
         if value in options:
             return value
         numbers = [o for o in options if o]
-        if not value or value is None:
+        if not value:
             raise NSTError(f"{key}={value}: the studio's control offers {', '.join(f'{o:g}' for o in numbers)}.")
         nearest = controls.snap(value, numbers)
         if abs(nearest / value - 1) > 0.25:

@@ -105,10 +105,9 @@ with main_col:
                                          max_selections=5, format_func=lambda f: f"{f:g}")
         tv_factors = tv_col.multiselect("TV weight ×", [0.1, 1.0, 10.0], key="inside_tv_factors",
                                         max_selections=3, format_func=lambda f: f"{f:g}")
-        grid = tradeoff_grid(lesson_settings(settings, st.session_state["inside_size"], st.session_state["inside_steps"]),
-                             sorted(factors), sorted(tv_factors)) if factors and tv_factors else []
-        st.caption(f"{len(grid)} runs of {st.session_state['inside_steps']} iterations at "
-                   f"{st.session_state['inside_size']} px (set on the Reconstructions tab), from the sidebar's weights.")
+        grid = tradeoff_grid(base, sorted(factors), sorted(tv_factors)) if factors and tv_factors else []
+        st.caption(f"{len(grid)} runs of {base.steps} iterations at {base.size} px (set on the Reconstructions "
+                   "tab), from the sidebar's weights.")
         if st.button("Run the grid", icon=":material/grid_view:", disabled=runs.busy() or not grid, key="go_tradeoff"):
             try:
                 series.start("tradeoff", grid, content.source, style.source, columns=len(factors))
