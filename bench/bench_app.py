@@ -17,7 +17,9 @@ each and their ratio: the price of the page, the queue and the worker process.
 It also reads the CPU seconds each run cost, from /proc: the server and its worker process against
 the bare process, and the browser's. In real use the browser runs on the visitor's machine, so the
 server-side CPU ratio is what a host pays; the wall-clock ratio here also pays for a browser that
-shares the same cores.
+shares the same cores. With --browser-core the browser (and this script's driving of it) runs on the
+last core only and the server, its worker and the bare engine on the others, as in real use where
+the browser is on the visitor's machine: both sides of the ratio then get the same cores.
 """
 
 from __future__ import annotations
@@ -81,6 +83,16 @@ def renice_browser(idle_class: bool = False) -> None:
             pass  # the thread ended meanwhile
 
 
+def pin(pids: set[int], cores: set[int]) -> None:
+    """Move every thread of these processes onto these cores."""
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("[0-9]*"):
+            try:
+                os.sched_setaffinity(int(task.name), cores)
+            except OSError:
+                pass  # the thread ended meanwhile
+
+
 def time_one_run(page, preview_every: int = 5) -> dict[str, float]:
     """Press Stylise and poll the page every 250 ms until the result appears."""
     clicked = time.perf_counter()
@@ -127,19 +139,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--same-priority", action="store_true", help="do not renice the browser")
     parser.add_argument("--idle-browser", action="store_true", help="run the browser in Linux's SCHED_IDLE class")
+    parser.add_argument("--browser-core", action="store_true",
+                        help="the browser on the last core, the server and the bare engine on the others")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
+    cores = sorted(os.sched_getaffinity(0))
+    engine_cores = set(cores[:-1]) if args.browser_core else set(cores)
+    os.sched_setaffinity(0, engine_cores)  # inherited by the server, its worker and the bare engine
     with streamlit_server() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if args.browser_core:
+            print(f"server, worker and bare engine on cores {sorted(engine_cores)}; browser on core {cores[-1]}")
+            pin(browser_pids() | {os.getpid()} | _descendants(os.getpid()) - {server.process.pid}
+                - _descendants(server.process.pid), {cores[-1]})
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(server.url)
         page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
         if not args.same_priority:
             renice_browser(args.idle_browser)  # now that the page's renderer processes exist
+        if args.browser_core:
+            pin(browser_pids(), {cores[-1]})  # again, with the page's renderers
         page.wait_for_timeout(2000)
         bare = subprocess.Popen([sys.executable, "-c", BARE], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=lambda: os.sched_setaffinity(0, engine_cores))
         assert bare.stdout.readline().strip() == "ready"
         studio_times, bare_times, studio_cpu, bare_cpu = [], [], [], []
         for run in range(1, args.runs + 1):

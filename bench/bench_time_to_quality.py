@@ -49,14 +49,19 @@ from nst.quality import Quality, measure  # noqa: E402
 TOLERANCE = 0.05
 
 
+def outside(quality: Quality, target: Quality) -> list[str]:
+    """The quality numbers that are not within TOLERANCE of the target's (see the module docstring)."""
+    checks = {
+        "colour": quality.colour <= (1 + TOLERANCE) * target.colour,
+        "blockiness": quality.blockiness <= (1 + TOLERANCE) * target.blockiness + 0.01,
+        "ssim": abs(quality.ssim - target.ssim) <= TOLERANCE * abs(target.ssim),
+        "edges": abs(quality.edges - target.edges) <= TOLERANCE * abs(target.edges),
+    }
+    return [name for name, ok in checks.items() if not ok]
+
+
 def within(quality: Quality, target: Quality) -> bool:
-    """Quality numbers within TOLERANCE of the target's (see the module docstring)."""
-    return (
-        quality.colour <= (1 + TOLERANCE) * target.colour
-        and quality.blockiness <= (1 + TOLERANCE) * target.blockiness + 0.01
-        and abs(quality.ssim - target.ssim) <= TOLERANCE * abs(target.ssim)
-        and abs(quality.edges - target.edges) <= TOLERANCE * abs(target.edges)
-    )
+    return not outside(quality, target)
 
 
 def timed_run(content, style, settings, backbone, every: int) -> tuple[list[float], list[np.ndarray], list[int]]:
@@ -111,13 +116,15 @@ def main() -> None:
             losses = [loss(im) for im in images]
             at_loss = next((i for i, value in enumerate(losses) if value <= target_loss), None)
             at_quality = next((i for i, im in enumerate(images) if within(measure(im, content, style), target)), None)
+            final = measure(images[-1], content, style)
             entry = {"seconds": stamps[-1], "final_loss_ratio": losses[-1] / target_loss,
-                     "final_quality": measure(images[-1], content, style).as_dict(),
+                     "final_quality": final.as_dict(), "final_outside": outside(final, target),
                      "loss_speedup": None if at_loss is None else ref_seconds / stamps[at_loss],
                      "quality_speedup": None if at_quality is None else ref_quality_seconds / stamps[at_quality]}
             results[pair][f"{optimizer}:{steps}"] = entry
             print(f"  {optimizer} {steps}: {stamps[-1]:.1f} s, final loss {entry['final_loss_ratio']:.3f}x target; "
-                  f"to the target loss {_x(entry['loss_speedup'])}, to quality {_x(entry['quality_speedup'])}", flush=True)
+                  f"to the target loss {_x(entry['loss_speedup'])}, to quality {_x(entry['quality_speedup'])}; at its end "
+                  f"{', '.join(entry['final_outside']) or 'nothing'} outside 5% ({_vs(final, target)})", flush=True)
     print(f"\nmedian over {len(results)} pairs ({args.size} px, {base.precision}); a run that never got there counts as 0x:")
     for optimizer, steps in fast_modes:
         key = f"{optimizer}:{steps}"
@@ -126,8 +133,15 @@ def main() -> None:
             values = [e[what] or 0.0 for e in entries]
             print(f"  {key} {what}: {statistics.median(values):.1f}x  (reached on {sum(v > 0 for v in values)} of {len(values)})")
         print(f"  {key} final loss / target: median {statistics.median(e['final_loss_ratio'] for e in entries):.3f}")
+        off = [name for e in entries for name in e["final_outside"]]
+        print(f"  {key} outside 5% at the end: " + (", ".join(f"{n} on {off.count(n)} pairs" for n in dict.fromkeys(off)) or "none"))
     out = HERE / f"time_to_quality_{args.size}.json"
     out.write_text(json.dumps(results, indent=1))
+
+
+def _vs(quality: Quality, target: Quality) -> str:
+    return ", ".join(f"{name} {getattr(quality, name):.3g} vs {getattr(target, name):.3g}"
+                     for name in ("colour", "ssim", "edges", "blockiness"))
 
 
 def _x(value: float | None) -> str:
