@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from streamlit_server import CHROMIUM, CHROMIUM_ARGS, _descendants, streamlit_server  # noqa: E402
 
 STEP = re.compile(r"Step (\d+) of (\d+)")
-ENGINE_TIME = re.compile(r"Finished \d+ steps\. \((\d+) s\)")  # the result's caption: the engine's own time
+ENGINE_TIME = re.compile(r"Finished \d+ steps\. (\d+) s on ")  # the result's summary: the engine's own time
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
