@@ -151,8 +151,8 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         if args.browser_core:
             print(f"server, worker and bare engine on cores {sorted(engine_cores)}; browser on core {cores[-1]}")
-            pin(browser_pids() | {os.getpid()} | _descendants(os.getpid()) - {server.process.pid}
-                - _descendants(server.process.pid), {cores[-1]})
+            driver = _descendants(os.getpid()) - {server.process.pid} - _descendants(server.process.pid)
+            pin(browser_pids() | {os.getpid()} | driver, {cores[-1]})
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(server.url)
         page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)

@@ -69,7 +69,7 @@ def outside(quality: Quality, target: Quality, one_sided: bool = False) -> list[
     return [name for name, ok in checks.items() if not ok]
 
 
-READINGS = {"quality_speedup": False, "at_least_as_good_speedup": True}  # name: one_sided
+READINGS = {"quality": False, "at_least_as_good": True}  # name: one_sided; JSON keys NAME_seconds, NAME_speedup
 
 
 def first(track: list[dict], target: Quality, one_sided: bool) -> dict | None:
@@ -126,7 +126,7 @@ def main() -> None:
                                        "track": reference}}
         for name, one_sided in READINGS.items():
             kept = first(reference, target, one_sided)
-            results[pair]["reference"][name.replace("speedup", "seconds")] = kept["seconds"]
+            results[pair]["reference"][f"{name}_seconds"] = kept["seconds"]
         print(f"{pair}: reference {final_ref['seconds']:.1f} s, loss {target_loss:.4g}, quality within 5% after "
               f"{results[pair]['reference']['quality_seconds']:.1f} s, at least as good after "
               f"{results[pair]['reference']['at_least_as_good_seconds']:.1f} s", flush=True)
@@ -140,8 +140,8 @@ def main() -> None:
                      "loss_speedup": None if at_loss is None else final_ref["seconds"] / at_loss["seconds"], "track": run}
             for name, one_sided in READINGS.items():
                 kept = first(run, target, one_sided)
-                reference_seconds = results[pair]["reference"][name.replace("speedup", "seconds")]
-                entry[name] = None if kept is None else reference_seconds / kept["seconds"]
+                reference_seconds = results[pair]["reference"][f"{name}_seconds"]
+                entry[f"{name}_speedup"] = None if kept is None else reference_seconds / kept["seconds"]
             results[pair][f"{optimizer}:{steps}"] = entry
             print(f"  {optimizer} {steps}: {entry['seconds']:.1f} s, final loss {entry['final_loss_ratio']:.3f}x target; "
                   f"to the target loss {_x(entry['loss_speedup'])}, to quality within 5% {_x(entry['quality_speedup'])}, "
@@ -151,7 +151,7 @@ def main() -> None:
     for optimizer, steps in fast_modes:
         key = f"{optimizer}:{steps}"
         entries = [r[key] for r in results.values()]
-        for what in ("loss_speedup", *READINGS):
+        for what in ("loss_speedup", *(f"{name}_speedup" for name in READINGS)):
             values = [e[what] or 0.0 for e in entries]
             print(f"  {key} {what}: {statistics.median(values):.1f}x  (reached on {sum(v > 0 for v in values)} of {len(values)})")
         print(f"  {key} final loss / target: median {statistics.median(e['final_loss_ratio'] for e in entries):.3f}")
