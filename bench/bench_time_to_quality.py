@@ -2,6 +2,7 @@
 
     python bench/bench_time_to_quality.py --size 128                 # 8 pairs, about 30 min on 2 cores
     python bench/bench_time_to_quality.py --size 128 --fast lbfgs-adam:150 --fast lbfgs:150
+    python bench/bench_time_to_quality.py --size 128 --fast lbfgs-adam:150:init=content   # other settings
 
 For each pair of bench/bench_quality.py (offline VGG16, the default objective, float32 unless
 --precision says otherwise):
@@ -9,7 +10,8 @@ For each pair of bench/bench_quality.py (offline VGG16, the default objective, f
 1. Reference: the TF tutorial's loop (the engine's 'adam' optimiser: Adam 0.02, beta_1 0.99, epsilon
    0.1, one size) for --reference-steps steps. Its final loss and its final quality numbers
    (nst/quality.py) are the targets.
-2. Each --fast OPTIMIZER:STEPS run (default: the default fast mode), an image kept at every step and
+2. Each --fast OPTIMIZER:STEPS[:FIELD=VALUE,...] run (default: the default fast mode; the fields change
+   other settings, e.g. init=content), an image kept at every step and
    scored afterwards (outside the timed run) with the full-size objective and the quality numbers.
 
 Two times per run, each as "how many times sooner than the reference":
@@ -42,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_quality import PAIRS, painting, photo  # noqa: E402
+from bench_quality import PAIRS, painting, parse_config, photo  # noqa: E402
 
 from nst import Settings, Step, load_backbone, stylise  # noqa: E402
 from nst.backbone import FeatureExtractor  # noqa: E402
@@ -77,6 +79,12 @@ def first(track: list[dict], target: Quality, one_sided: bool) -> dict | None:
     return next((k for k in track if not outside(Quality(**k["quality"]), target, one_sided)), None)
 
 
+def fast_mode(text: str) -> tuple[str, dict]:
+    """'OPTIMIZER:STEPS[:FIELD=VALUE,...]' as (that text, the settings it changes)."""
+    optimizer, steps, *rest = text.split(":")
+    return text, {"optimizer": optimizer, "steps": int(steps), **parse_config("=" + ",".join(rest))[1]}
+
+
 def timed_run(content, style, settings, backbone, every: int) -> tuple[list[float], list[np.ndarray], list[int]]:
     """Seconds after each step, and the images (at the output's size) of every `every`-th step."""
     stamps, images, steps = [], [], []
@@ -94,16 +102,17 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--reference-steps", type=int, default=1000)
     parser.add_argument("--reference-every", type=int, default=10)
-    parser.add_argument("--fast", action="append", default=[], help="OPTIMIZER:STEPS (default: the default fast mode)")
+    parser.add_argument("--fast", action="append", default=[],
+                        help="OPTIMIZER:STEPS[:FIELD=VALUE,...] (default: the default fast mode)")
     parser.add_argument("--precision", default="float32")
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help="the first N pairs")
     args = parser.parse_args()
     defaults = Settings()
-    fast_modes = [(o, int(n)) for o, n in (text.split(":") for text in args.fast)] or [(defaults.optimizer, defaults.steps)]
+    fast_modes = dict(fast_mode(text) for text in args.fast or [f"{defaults.optimizer}:{defaults.steps}"])
     backbone = load_backbone("offline")
     base = Settings(size=args.size, weights="offline", precision=args.precision)
     print(f"{args.size} px, {base.precision} ({resolve(base.precision)}), reference: {args.reference_steps} tutorial "
-          f"Adam steps; fast: {', '.join(f'{o} {n}' for o, n in fast_modes)}", flush=True)
+          f"Adam steps; fast: {', '.join(fast_modes)}", flush=True)
     extractor = FeatureExtractor(backbone, base.content_layers, base.style_layers)  # scores every pair's images
     results: dict[str, dict] = {}
     for content_name, style_name in PAIRS[: args.pairs]:
@@ -130,8 +139,8 @@ def main() -> None:
         print(f"{pair}: reference {final_ref['seconds']:.1f} s, loss {target_loss:.4g}, quality within 5% after "
               f"{results[pair]['reference']['quality_seconds']:.1f} s, at least as good after "
               f"{results[pair]['reference']['at_least_as_good_seconds']:.1f} s", flush=True)
-        for optimizer, steps in fast_modes:
-            run = track(base.replace(optimizer=optimizer, steps=steps), 1)
+        for key, changes in fast_modes.items():
+            run = track(base.replace(**changes), 1)
             final = Quality(**run[-1]["quality"])
             at_loss = next((k for k in run if k["loss"] <= target_loss), None)
             entry = {"seconds": run[-1]["seconds"], "final_loss_ratio": run[-1]["loss"] / target_loss,
@@ -142,14 +151,13 @@ def main() -> None:
                 kept = first(run, target, one_sided)
                 reference_seconds = results[pair]["reference"][f"{name}_seconds"]
                 entry[f"{name}_speedup"] = None if kept is None else reference_seconds / kept["seconds"]
-            results[pair][f"{optimizer}:{steps}"] = entry
-            print(f"  {optimizer} {steps}: {entry['seconds']:.1f} s, final loss {entry['final_loss_ratio']:.3f}x target; "
+            results[pair][key] = entry
+            print(f"  {key}: {entry['seconds']:.1f} s, final loss {entry['final_loss_ratio']:.3f}x target; "
                   f"to the target loss {_x(entry['loss_speedup'])}, to quality within 5% {_x(entry['quality_speedup'])}, "
                   f"at least as good {_x(entry['at_least_as_good_speedup'])}; at its end "
                   f"{', '.join(entry['final_outside']) or 'nothing'} outside 5% ({_vs(final, target)})", flush=True)
     print(f"\nmedian over {len(results)} pairs ({args.size} px, {base.precision}); a run that never got there counts as 0x:")
-    for optimizer, steps in fast_modes:
-        key = f"{optimizer}:{steps}"
+    for key in fast_modes:
         entries = [r[key] for r in results.values()]
         for what in ("loss_speedup", *(f"{name}_speedup" for name in READINGS)):
             values = [e[what] or 0.0 for e in entries]

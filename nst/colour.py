@@ -97,6 +97,29 @@ def match_palette(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.clip(match_histograms(image, reference, channel_axis=-1), 0.0, 1.0).astype(np.float32)
 
 
+def palette_start(
+    content: np.ndarray, styles: list[np.ndarray], blend: list[float], masks: list[np.ndarray] | None = None
+) -> np.ndarray:
+    """The photo recoloured with the paintings' palettes, a starting point for a run (`init='palette'`).
+
+    With region masks each region takes its own painting's palette (where no painting paints, the photo
+    stays); without, the photo takes the pooled colours of the paintings, each in its blend share.
+    """
+    if masks is not None:
+        start = content.copy()
+        for style, mask, weight in zip(styles, masks, blend):
+            if weight > 0 and mask.max() > 0:
+                start += mask[..., None] * (match_palette(content, style) - start)
+        return start.astype(np.float32)
+    shares = np.asarray(blend, dtype=np.float64) / np.sum(blend)
+    if np.count_nonzero(shares) == 1:
+        return match_palette(content, styles[int(np.argmax(shares))])
+    rng = np.random.default_rng(0)
+    count = min(s.shape[0] * s.shape[1] for s in styles)
+    pooled = [s.reshape(-1, 3)[rng.choice(s.shape[0] * s.shape[1], round(count * share))] for s, share in zip(styles, shares)]
+    return match_palette(content, np.concatenate(pooled)[None])
+
+
 def adjust(image: np.ndarray, a: Adjustments) -> np.ndarray:
     """Apply the adjustments in a fixed order: hue, saturation, contrast, brightness, gamma."""
     out = np.asarray(image, dtype=np.float32)

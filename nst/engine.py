@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import precision
-from .colour import match_palette
+from .colour import match_palette, palette_start
 from .backbone import Backbone, DownloadProgress, FeatureExtractor, load_backbone
 from .errors import NSTError
 from .events import Event, Finished, Losses, Notice, Step
@@ -99,13 +99,13 @@ def stylise(
             sizes.append((step + 1, shape))
             content_image = resize_array(content_full, shape)
             style_images = [resize_array(s, _scaled_shape(s.shape[:2], shape, settings.style_scale)) for s in styles_full]
+            shape_masks = None if region_masks is None else [resize_mask(m, shape) for m in region_masks]
             objective = Objective(
                 extractor, content_image, style_images, settings,
                 *objective_calibration(settings, backbone, shape, content_full.shape[:2]),
-                masks=None if region_masks is None else [resize_mask(m, shape) for m in region_masks],
-                salience=None if salience is None else resize_mask(salience, shape),
+                masks=shape_masks, salience=None if salience is None else resize_mask(salience, shape),
             )
-            start = initial_image(settings, content_image, style_images[0]) if current is None else resize_array(current, shape)
+            start = initial_image(settings, content_image, style_images, shape_masks) if current is None else resize_array(current, shape)
             current, current_shape = start, shape
         image = tf.Variable(current[None])
         step_once = make_step(objective, settings, image, optimizer)
@@ -285,12 +285,16 @@ def divergence_advice(settings: Settings, overflow: bool) -> str:
     )
 
 
-def initial_image(settings: Settings, content: np.ndarray, style: np.ndarray) -> np.ndarray:
+def initial_image(
+    settings: Settings, content: np.ndarray, styles: list[np.ndarray], masks: list[np.ndarray] | None = None
+) -> np.ndarray:
     """The starting point of the optimisation, in [0, 1]."""
     if settings.init == "content":
         return content.copy()
+    if settings.init == "palette":
+        return palette_start(content, styles, list(settings.style_blend or [1.0] * len(styles)), masks)
     if settings.init == "style":
-        return resize_array(style, content.shape[:2])
+        return resize_array(styles[0], content.shape[:2])
     rng = np.random.default_rng(settings.seed)
     return rng.uniform(0.0, 1.0, content.shape).astype(np.float32)
 

@@ -17,7 +17,7 @@ from .precision import PRECISIONS
 
 OBJECTIVES = ("normalised", "tutorial")  # nst/losses.py
 OPTIMIZERS = ("lbfgs-adam", "lbfgs", "adam", "sgd")
-INITS = ("content", "style", "noise")
+INITS = ("content", "palette", "style", "noise")
 STYLE_COLOURS = ("keep", "content")
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
 WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
@@ -39,7 +39,8 @@ def _help(text: str, choices: tuple[str, ...] | None = None, flag: str | None = 
 class Settings:
     """One run's settings. The defaults are the TensorFlow tutorial's objective with its TV measured per
     pixel (its exact loss at 512 px, see nst/losses.py), optimised by the fast mode measured in
-    BENCHMARKS.md (L-BFGS then Adam, coarse-to-fine over 2 sizes, 150 steps)."""
+    BENCHMARKS.md (L-BFGS then Adam, coarse-to-fine over 2 sizes, 150 steps) from the photo in the
+    painting's colours (`init='palette'`, chosen on the quality benchmark: BENCHMARKS.md)."""
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
     steps: int = field(default=150, metadata=_help("Number of optimisation steps."))
@@ -113,7 +114,14 @@ class Settings:
     style_layer_weights: tuple[float, ...] | None = field(
         default=None, metadata=_help("One weight per style layer (normalised to sum 1); empty means equal.")
     )
-    init: str = field(default="content", metadata=_help("Starting image: 'content', 'style' or 'noise'.", INITS))
+    init: str = field(
+        default="palette",
+        metadata=_help(
+            "Starting image: 'content' (the photo), 'palette' (the photo recoloured with the painting's colours "
+            "by histogram matching: the result carries more of its palette), 'style' or 'noise'.",
+            INITS,
+        ),
+    )
     seed: int = field(default=0, metadata=_help("Random seed for noise initialisation and random weights."))
     weights: str = field(
         default_factory=_default_weights,

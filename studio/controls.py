@@ -12,6 +12,8 @@ from nst.jobs import default_queue
 from nst.settings import DEFAULT_LEARNING_RATES, WEIGHTS_FILE_ENV
 
 OPTIMIZER_LABELS = {"lbfgs-adam": "L-BFGS+Adam", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}
+INIT_LABELS = {"content": "the photo", "palette": "the photo in the painting's colours", "style": "the painting",
+               "noise": "noise"}
 
 
 def weight_sources() -> dict[str, str]:
@@ -155,7 +157,7 @@ def sidebar() -> None:
                  on_change=apply_optimizer_default,
                  help=h("optimizer") + " Switching sets the learning rate to the optimiser's default.")
         st.slider("Coarse-to-fine sizes", **_range("scales"), key="scales", help=h("scales"))
-        st.radio("Start from", Settings.choices("init"), key="init", horizontal=True, help=h("init"))
+        st.radio("Start from", Settings.choices("init"), key="init", format_func=INIT_LABELS.get, help=h("init"))
 
         st.subheader("Output")
         st.slider("Size (longer side, px)", **_range("size"), key="size", help=h("size") + " Larger is slower.")

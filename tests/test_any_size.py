@@ -21,7 +21,7 @@ STEPS = 8
 
 def _shares(objective: str, size: int, backbone, assets) -> list[dict[str, float]]:
     settings = Settings(size=size, steps=STEPS, optimizer="adam", scales=1, weights="offline",
-                        precision="float32", objective=objective)
+                        precision="float32", objective=objective, init="content")
     content = load_image(assets / "content" / "cat.jpg", size)
     style = load_image(assets / "styles" / "great_wave.jpg", size)
     finished = [e for e in stylise(content, style, settings, backbone=backbone) if isinstance(e, Finished)][0]

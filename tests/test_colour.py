@@ -3,7 +3,7 @@ import pytest
 from skimage.color import rgb2yiq, yiq2rgb
 
 from nst import NSTError, Settings, load_image, stylise
-from nst.colour import Adjustments, Look, adjust, finish, luminance_only, match_palette
+from nst.colour import Adjustments, Look, adjust, finish, luminance_only, match_palette, palette_start
 
 
 def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -55,6 +55,30 @@ def test_style_palette_matching_before_the_run(images):
     assert recoloured.reason == kept.reason == "completed"
     assert histogram_distance(recoloured.image, content) < 0.5 * histogram_distance(kept.image, content)
     assert recoloured.history[0]["style"] != pytest.approx(kept.history[0]["style"], rel=1e-3)
+
+
+def test_a_palette_start_is_the_photo_in_the_paintings_colours(images, assets):
+    content, style, _ = images
+    frozen = Settings(size=64, steps=1, scales=1, weights="random", optimizer="adam", learning_rate=1e-9)
+    photo_start, palette = (list(stylise(content, style, frozen.replace(init=i)))[-1].image for i in ("content", "palette"))
+    small = load_image(assets / "styles" / "swirls.jpg", 64)
+    assert histogram_distance(palette, small) < 0.25 * histogram_distance(photo_start, small)
+    # the photo's layout stays: the recoloured start still follows the photo's light and dark
+    assert np.corrcoef(rgb2yiq(palette)[..., 0].ravel(), rgb2yiq(photo_start)[..., 0].ravel())[0, 1] > 0.8
+
+
+def test_a_palette_start_follows_regions_and_blends(images):
+    content, style, _ = images
+    red = np.zeros_like(style) + np.array([0.9, 0.2, 0.1], dtype=np.float32)
+    left = np.zeros(content.shape[:2], np.float32)
+    left[:, : content.shape[1] // 2] = 1.0
+    regions = palette_start(content, [style, red], [1.0, 1.0], [left, np.zeros_like(left)])
+    half = content.shape[1] // 2
+    assert histogram_distance(regions[:, :half], style) < 0.25 * histogram_distance(content[:, :half], style)
+    np.testing.assert_array_equal(regions[:, half:], content[:, half:])  # no painting paints there: the photo
+    # a blend pools the paintings' colours in its shares: more red, the redder the start
+    reds = [palette_start(content, [style, red], list(blend))[..., 0].mean() for blend in ((1, 0), (1, 1), (1, 3))]
+    assert reds[0] < reds[1] < reds[2]
 
 
 def test_saturation_zero_is_grey(images):

@@ -73,7 +73,8 @@ def test_a_new_term_is_one_function_and_one_registration(photo, two_styles, back
     def brightness(targets, image, features):
         return tf.reduce_mean(image)
 
-    result = _finish(stylise(photo, two_styles[0], OFFLINE.replace(steps=3, edge_weight=2.0), backbone=backbone))
+    result = _finish(stylise(photo, two_styles[0], OFFLINE.replace(steps=3, edge_weight=2.0, init="content"),
+                             backbone=backbone))
     assert list(result.history[0].terms)[-1] == "brightness"
     assert result.history[0]["brightness"] == pytest.approx(2.0 * photo.mean(), rel=1e-3)  # arrays load as 8-bit
 
