@@ -107,7 +107,8 @@ with main_col:
                                         max_selections=3, format_func=lambda f: f"{f:g}")
         grid = tradeoff_grid(base, sorted(factors), sorted(tv_factors)) if factors and tv_factors else []
         st.caption(f"{len(grid)} runs of {base.steps} iterations at {base.size} px (set on the Reconstructions "
-                   "tab), from the sidebar's weights.")
+                   "tab), from the sidebar's weights and start image (the photo in the painting's colours shows the "
+                   "painting's palette even at a small style weight: start from the photo to see the weights alone).")
         if st.button("Run the grid", icon=":material/grid_view:", disabled=runs.busy() or not grid, key="go_tradeoff"):
             try:
                 series.start("tradeoff", grid, content.source, style.source, columns=len(factors))
