@@ -49,11 +49,16 @@ THUMB = 224  # longer side of a contact-sheet cell
 
 def parse_config(text: str) -> tuple[str, dict]:
     name, _, rest = text.partition("=")
+    return name, parse_changes(rest)
+
+
+def parse_changes(text: str) -> dict:
+    """'field=value,...' as the settings it changes (numbers as numbers)."""
     changes = {}
-    for item in filter(None, rest.split(",")):
+    for item in filter(None, text.split(",")):
         key, _, value = item.partition("=")
         changes[key] = _number(value)
-    return name, changes
+    return changes
 
 
 def _number(text: str) -> int | float | str:

@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_quality import PAIRS, painting, parse_config, photo  # noqa: E402
+from bench_quality import PAIRS, painting, parse_changes, photo  # noqa: E402
 
 from nst import Settings, Step, load_backbone, stylise  # noqa: E402
 from nst.backbone import FeatureExtractor  # noqa: E402
@@ -82,7 +82,7 @@ def first(track: list[dict], target: Quality, one_sided: bool) -> dict | None:
 def fast_mode(text: str) -> tuple[str, dict]:
     """'OPTIMIZER:STEPS[:FIELD=VALUE,...]' as (that text, the settings it changes)."""
     optimizer, steps, *rest = text.split(":")
-    return text, {"optimizer": optimizer, "steps": int(steps), **parse_config("=" + ",".join(rest))[1]}
+    return text, {"optimizer": optimizer, "steps": int(steps), **parse_changes(",".join(rest))}
 
 
 def timed_run(content, style, settings, backbone, every: int) -> tuple[list[float], list[np.ndarray], list[int]]:

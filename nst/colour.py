@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from skimage.color import hsv2rgb, rgb2gray, rgb2hsv, rgb2yiq, yiq2rgb
@@ -98,7 +99,7 @@ def match_palette(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def palette_start(
-    content: np.ndarray, styles: list[np.ndarray], blend: list[float], masks: list[np.ndarray] | None = None
+    content: np.ndarray, styles: list[np.ndarray], blend: Sequence[float], masks: list[np.ndarray] | None = None
 ) -> np.ndarray:
     """The photo recoloured with the paintings' palettes, a starting point for a run (`init='palette'`).
 

@@ -285,6 +285,11 @@ def divergence_advice(settings: Settings, overflow: bool) -> str:
     )
 
 
+def blend_weights(settings: Settings, count: int) -> np.ndarray:
+    """The style images' blend weights as given (not normalised); equal when `style_blend` is not set."""
+    return np.asarray(settings.style_blend or [1.0] * count, dtype=np.float32)
+
+
 def initial_image(
     settings: Settings, content: np.ndarray, styles: list[np.ndarray], masks: list[np.ndarray] | None = None
 ) -> np.ndarray:
@@ -292,7 +297,7 @@ def initial_image(
     if settings.init == "content":
         return content.copy()
     if settings.init == "palette":
-        return palette_start(content, styles, list(settings.style_blend or [1.0] * len(styles)), masks)
+        return palette_start(content, styles, blend_weights(settings, len(styles)), masks)
     if settings.init == "style":
         return resize_array(styles[0], content.shape[:2])
     rng = np.random.default_rng(settings.seed)
@@ -336,7 +341,7 @@ class Objective:
         gains = gains or {}
         weights = {name: getattr(settings, term.weight) * gains.get(name, 1.0) for name, term in TERMS.items()}
         self.terms = {name: (TERMS[name], w) for name, w in weights.items() if w > 0 or not TERMS[name].optional}
-        blend = np.asarray(settings.style_blend or [1.0] * len(styles), dtype=np.float32)
+        blend = blend_weights(settings, len(styles))
         if len(blend) != len(styles):
             raise NSTError(f"style_blend has {len(blend)} weights for {len(styles)} style images.")
         content_image = tf.constant(content[None])
