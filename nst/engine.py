@@ -57,7 +57,7 @@ def stylise(
 ) -> Iterator[Event]:
     """Stream the optimisation of `content` towards `style` (one image or several to blend).
 
-    With `settings.scales` > 1 the run is coarse-to-fine: it optimises a small version first, then
+    With more than one scale (`settings.scale_count`) the run is coarse-to-fine: it optimises a small version first, then
     upsamples the result and refines it at each larger size (see `scale_plan`). Step numbers count
     across all scales; the losses of a step are those of the scale it ran at.
 
@@ -176,7 +176,7 @@ def photo_keeper(content: np.ndarray, masks: list[np.ndarray] | None) -> Callabl
 def scale_sizes(settings: Settings, shape: tuple[int, int]) -> list[tuple[int, int]]:
     """(height, width) of each scale, coarsest first, each twice the previous, ending at `shape`."""
     sizes = []
-    for k in range(settings.scales):
+    for k in range(settings.scale_count):
         scaled = (round(shape[0] / 2**k), round(shape[1] / 2**k))
         if min(scaled) < MIN_SIDE:
             break

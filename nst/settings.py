@@ -22,6 +22,8 @@ STYLE_COLOURS = ("keep", "content")
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
 WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
 DEFAULT_LEARNING_RATES = {"lbfgs-adam": 0.01, "lbfgs": 0.5, "adam": 0.02, "sgd": 1e-4}
+COARSEST_SIDE = 128  # scales=0 starts the coarse-to-fine run nearest this longer side (BENCHMARKS.md)
+MAX_SCALES = 5
 DEFAULT_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
 
@@ -39,7 +41,7 @@ def _help(text: str, choices: tuple[str, ...] | None = None, flag: str | None = 
 class Settings:
     """One run's settings. The defaults are the TensorFlow tutorial's objective with its TV measured per
     pixel (its exact loss at 512 px, see nst/losses.py), optimised by the fast mode measured in
-    BENCHMARKS.md (L-BFGS then Adam, coarse-to-fine over 2 sizes, 150 steps) from the photo in the
+    BENCHMARKS.md (L-BFGS then Adam, 150 steps, coarse-to-fine from about 128 px) from the photo in the
     painting's colours (`init='palette'`, chosen on the quality benchmark: BENCHMARKS.md)."""
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
@@ -149,11 +151,13 @@ class Settings:
         ),
     )
     scales: int = field(
-        default=2,
+        default=0,
         metadata=_help(
             "Coarse-to-fine: optimise at this many sizes, each twice the previous and ending at `size`; "
             "each finer size gets half as many steps (lbfgs-adam: a third of the steps on the coarse sizes, "
-            "the rest at full size; 1 = one size only)."
+            "the rest at full size); 1 = one size only; 0 = as many as start near 128 px (1 at 128 px, "
+            "2 at 256, 3 at 512, 4 at 1024), so the painting lays out the picture at the same scale, "
+            "and the result has the same look, at every size."
         ),
     )
     precision: str = field(
@@ -193,7 +197,7 @@ class Settings:
             raise NSTError(f"style_scale must be between 0.1 and 4, got {self.style_scale}.")
         _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("preview_every", self.preview_every, 0, 100_000)
-        _check_int("scales", self.scales, 1, 5)
+        _check_int("scales", self.scales, 0, MAX_SCALES)
         _check_int("outputs", self.outputs, 1, 10)
         _check_int("segments", self.segments, 0, 8)
         if self.segments == 1:
@@ -216,6 +220,14 @@ class Settings:
     def lr(self) -> float:
         """The learning rate in effect (the optimiser's default when none was given)."""
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LEARNING_RATES[self.optimizer]
+
+    @property
+    def scale_count(self) -> int:
+        """The number of coarse-to-fine sizes: `scales`, or for 0 the count whose coarsest size is
+        nearest COARSEST_SIDE on a log scale (halving from `size`)."""
+        if self.scales:
+            return self.scales
+        return min(MAX_SCALES, 1 + max(0, round(math.log2(self.size / COARSEST_SIDE))))
 
     @property
     def resolved_weights_file(self) -> str | None:

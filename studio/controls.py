@@ -37,7 +37,7 @@ SALIENCY_OPTIONS = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 TV_SMOOTHING_OPTIONS = [None, 0.0, 0.01, 0.02, 0.05, 0.1]
 # the sliders' (low, high, step) and the select-sliders' options, by Settings field: the sidebar draws
 # them and a shared link or settings file is checked against them (studio/share.py)
-SLIDERS = {"steps": (10, 1000, 10), "scales": (1, 4, 1), "size": (128, 1024, 32), "outputs": (1, 10, 1),
+SLIDERS = {"steps": (10, 1000, 10), "scales": (0, 4, 1), "size": (128, 1024, 32), "outputs": (1, 10, 1),
            "preview_every": (1, 50, 1), "seed": (0, 2**31 - 1, 1)}
 OPTIONS = {"content_weight": WEIGHT_OPTIONS, "style_weight": WEIGHT_OPTIONS, "tv_weight": WEIGHT_OPTIONS,
            "edge_weight": EDGE_OPTIONS, "saliency": SALIENCY_OPTIONS, "learning_rate": LR_OPTIONS,
@@ -156,7 +156,9 @@ def sidebar() -> None:
                  format_func=OPTIMIZER_LABELS.get,
                  on_change=apply_optimizer_default,
                  help=h("optimizer") + " Switching sets the learning rate to the optimiser's default.")
-        st.slider("Coarse-to-fine sizes", **_range("scales"), key="scales", help=h("scales"))
+        low, high, _ = SLIDERS["scales"]
+        st.select_slider("Coarse-to-fine sizes", list(range(low, high + 1)), key="scales", help=h("scales"),
+                         format_func=lambda n: f"{n}" if n else "auto")
         st.radio("Start from", Settings.choices("init"), key="init", format_func=INIT_LABELS.get, help=h("init"))
 
         st.subheader("Output")

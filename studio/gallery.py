@@ -27,7 +27,7 @@ def _reset_look() -> None:
 def summary(run: RunRecord) -> str:
     s = run.settings
     return (
-        f"{s.size} px · {len(run.history)} steps · {OPTIMIZER_LABELS[s.optimizer]} lr {s.lr:g} · {s.scales} size(s) · "
+        f"{s.size} px · {len(run.history)} steps · {OPTIMIZER_LABELS[s.optimizer]} lr {s.lr:g} · {s.scale_count} size(s) · "
         f"content {s.content_weight:g} · style {s.style_weight:g} · TV {s.tv_weight:g} · {s.init} start · "
         f"painting colours: {s.style_colours} · seed {s.seed} · ran on {run.network}"
     )

@@ -209,6 +209,23 @@ def test_lbfgs_adam_runs_lbfgs_on_every_size_then_adam_finishes_the_full_size():
     assert long == [(sizes[0], "lbfgs", 60), (sizes[1], "lbfgs", 40), (sizes[1], "adam", 500)]
 
 
+def test_automatic_scales_start_every_size_near_128_px():
+    from nst.engine import scale_sizes
+
+    # the default (scales=0): the coarsest size is the same whatever the output size, so the painting
+    # lays out the picture at the same scale (BENCHMARKS.md: the same look at 128, 256 and 512 px)
+    for size, count in ((128, 1), (180, 1), (256, 2), (384, 3), (512, 3), (1024, 4), (4096, 5)):
+        settings = Settings(size=size)
+        shape = (round(size * 0.75), size)
+        sizes = scale_sizes(settings, shape)
+        assert settings.scale_count == count and len(sizes) == count and sizes[-1] == shape
+        if size <= 2048:
+            assert 128 / 2**0.5 <= max(sizes[0]) <= 128 * 2**0.5, (size, sizes)
+    # a number given is kept
+    assert len(scale_sizes(Settings(size=512, scales=2), (384, 512))) == 2
+    assert len(scale_sizes(Settings(size=128, scales=2), (96, 128))) == 2
+
+
 def test_lbfgs_adam_keeps_lowering_the_loss_through_the_hand_over(tiny_pair):
     settings = FAST.replace(init="noise", steps=20, optimizer="lbfgs-adam", learning_rate=None, preview_every=1)
     steps, finished = _run(tiny_pair, settings)

@@ -13,7 +13,7 @@ def test_defaults_are_the_tutorial_objective_with_the_fast_mode(monkeypatch):
     assert s.content_layers == ("block5_conv2",)
     assert s.style_layers == tuple(f"block{i}_conv1" for i in range(1, 6))
     assert s.normalised_style_layer_weights == pytest.approx((0.2,) * 5)
-    assert (s.optimizer, s.lr, s.scales, s.steps, s.weights) == ("lbfgs-adam", 0.01, 2, 150, "imagenet")
+    assert (s.optimizer, s.lr, s.scales, s.steps, s.weights) == ("lbfgs-adam", 0.01, 0, 150, "imagenet")
     assert s.replace(optimizer="adam").lr == 0.02  # the tutorial's Adam
 
 
@@ -30,6 +30,8 @@ def test_defaults_are_the_tutorial_objective_with_the_fast_mode(monkeypatch):
         ({"style_layer_weights": (1.0, 2.0)}, "style_layer_weights"),
         ({"content_weight": 0.0, "style_weight": 0.0}, "nothing to optimise"),
         ({"outputs": 11}, "outputs"),
+        ({"scales": -1}, "scales"),
+        ({"scales": 6}, "scales"),
         ({"tv_smoothing": 2.0}, "tv_smoothing"),
         ({"tv_smoothing": float("nan")}, "tv_smoothing"),
         ({"objective": "sum"}, "objective"),
