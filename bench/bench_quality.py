@@ -11,6 +11,8 @@ VGG16 (no download here; --weights to change) in float32, and the script writes,
   result, with its numbers;
 - `quality.json`: per result, the numbers of nst/quality.py (colour distance to the painting in
   Delta-E, SSIM and edge correlation with the photo, blockiness) and the loss terms' shares at the end;
+- `sheet_<pairs>_sizes.png` (with several --sizes): per pair, each config's results at every size side by
+  side, shown at one display size: does the look stay the same?
 - `images/` (not committed): every result as PNG, reused by later runs with the same config, size
   and pair (--fresh to run them again).
 
@@ -88,6 +90,26 @@ def run(settings: Settings, content: str, style: str, backbone) -> tuple[np.ndar
     return finished.image, shares, time.perf_counter() - started
 
 
+def image_file(out: Path, name: str, size: int, content: str, style: str) -> Path:
+    return out / "images" / f"{name}_{size}_{content}_{style}.png"
+
+
+def across_sizes(out: Path, configs: dict, sizes: list[int], pairs: list, records: dict, path: Path) -> None:
+    """A contact sheet at `path`: per pair, each config's results at every size, shown at one display size,
+    to see whether the look stays the same (the numbers are each result's, at its own size)."""
+    rows = []
+    for content, style in pairs:
+        row = [(content, photo(content, THUMB)), (style, painting(style, THUMB))]
+        for name in configs:
+            for size in sizes:
+                record = records[f"{name}/{size}/{content}-{style}"]
+                row.append((f"{name} {size} px: ssim {record['ssim']:.2f}\n"
+                            f"colour {record['colour']:.1f} edges {record['edges']:.2f}",
+                            load_image(image_file(out, name, size, content, style), THUMB)))
+        rows.append(row)
+    contact_sheet(rows, path)
+
+
 def thumb(image: np.ndarray) -> Image.Image:
     picture = Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
     picture.thumbnail((THUMB, THUMB), Image.LANCZOS)
@@ -150,7 +172,7 @@ def main() -> None:
             for name, changes in configs.items():
                 settings = Settings(size=size, weights=args.weights, precision="float32", **changes)
                 key = f"{name}/{size}/{content}-{style}"
-                file = args.out / "images" / f"{name}_{size}_{content}_{style}.png"
+                file = image_file(args.out, name, size, content, style)
                 if args.fresh or key not in records or not file.exists():
                     image, shares, seconds = run(settings, content, style, backbone)
                     save_image(image, file)
@@ -168,6 +190,8 @@ def main() -> None:
             rows.append(row)
             contact_sheet(rows, args.out / f"sheet_{args.pairs}_{size}.png")  # after each pair: look early
 
+    if len(args.sizes) > 1:
+        across_sizes(args.out, configs, args.sizes, pairs, records, args.out / f"sheet_{args.pairs}_sizes.png")
     print("\nmedian over pairs (colour: Delta-E to the painting; ssim, edges: vs the photo; blockiness: 0 to 1)")
     for size in args.sizes:
         for name in configs:
