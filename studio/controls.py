@@ -129,6 +129,14 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _scales_label(count: int) -> str:
+    """'auto' says how many sizes it means at the size chosen now (it depends on the size)."""
+    if count:
+        return str(count)
+    size = st.session_state.get("size", STUDIO.size)
+    return f"auto ({STUDIO.replace(size=size).scale_count} at {size} px)"
+
+
 def sidebar() -> None:
     """Draw the run settings (every page shares them); `settings_from_state` reads them."""
     h = Settings.help
@@ -158,7 +166,7 @@ def sidebar() -> None:
                  help=h("optimizer") + " Switching sets the learning rate to the optimiser's default.")
         low, high, _ = SLIDERS["scales"]
         st.select_slider("Coarse-to-fine sizes", list(range(low, high + 1)), key="scales", help=h("scales"),
-                         format_func=lambda n: f"{n}" if n else "auto")
+                         format_func=_scales_label)
         st.radio("Start from", Settings.choices("init"), key="init", format_func=INIT_LABELS.get, help=h("init"))
 
         st.subheader("Output")

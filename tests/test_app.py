@@ -149,3 +149,11 @@ def test_an_empty_painting_slot_holds_the_run(app):
     assert not app.exception and _stylise_button(app).disabled  # not silently run with one painting
     app.button(key="remove_style_1").click().run()
     assert not _stylise_button(app).disabled
+
+
+def test_auto_coarse_to_fine_says_how_many_sizes_at_the_chosen_size(app):
+    scales = app.select_slider(key="scales")
+    assert scales.value == 0 and scales.options[0] == "auto (2 at 256 px)"
+    app.slider(key="size").set_value(512).run()
+    assert app.select_slider(key="scales").options[0] == "auto (3 at 512 px)"
+    assert app.select_slider(key="scales").set_value(1).run().select_slider(key="scales").value == 1
