@@ -57,9 +57,9 @@ def stylise(
 ) -> Iterator[Event]:
     """Stream the optimisation of `content` towards `style` (one image or several to blend).
 
-    With more than one scale (`settings.scale_count`) the run is coarse-to-fine: it optimises a small version first, then
-    upsamples the result and refines it at each larger size (see `scale_plan`). Step numbers count
-    across all scales; the losses of a step are those of the scale it ran at.
+    With more than one scale (`settings.scale_count`) the run is coarse-to-fine: it optimises a small
+    version first, then upsamples the result and refines it at each larger size (see `scale_plan`).
+    Step numbers count across all scales; the losses of a step are those of the scale it ran at.
 
     Regions: `masks` (one greyscale image or (H, W) array per style, white where that style paints) or
     `settings.segments` (automatic regions, nst/regions.py) confine each style to its part of the photo;
