@@ -90,6 +90,11 @@ def run(settings: Settings, content: str, style: str, backbone) -> tuple[np.ndar
     return finished.image, shares, time.perf_counter() - started
 
 
+def record_key(name: str, size: int, content: str, style: str) -> str:
+    """A result's key in quality.json."""
+    return f"{name}/{size}/{content}-{style}"
+
+
 def image_file(out: Path, name: str, size: int, content: str, style: str) -> Path:
     return out / "images" / f"{name}_{size}_{content}_{style}.png"
 
@@ -102,7 +107,7 @@ def across_sizes(out: Path, configs: dict, sizes: list[int], pairs: list, record
         row = [(content, photo(content, THUMB)), (style, painting(style, THUMB))]
         for name in configs:
             for size in sizes:
-                record = records[f"{name}/{size}/{content}-{style}"]
+                record = records[record_key(name, size, content, style)]
                 row.append((f"{name} {size} px: ssim {record['ssim']:.2f}\n"
                             f"colour {record['colour']:.1f} edges {record['edges']:.2f}",
                             load_image(image_file(out, name, size, content, style), THUMB)))
@@ -171,7 +176,7 @@ def main() -> None:
                    (f"{style}\ncolour {start.colour:.1f}", the_painting)]
             for name, changes in configs.items():
                 settings = Settings(size=size, weights=args.weights, precision="float32", **changes)
-                key = f"{name}/{size}/{content}-{style}"
+                key = record_key(name, size, content, style)
                 file = image_file(args.out, name, size, content, style)
                 if args.fresh or key not in records or not file.exists():
                     image, shares, seconds = run(settings, content, style, backbone)
@@ -195,7 +200,7 @@ def main() -> None:
     print("\nmedian over pairs (colour: Delta-E to the painting; ssim, edges: vs the photo; blockiness: 0 to 1)")
     for size in args.sizes:
         for name in configs:
-            found = [records[f"{name}/{size}/{c}-{s}"] for c, s in pairs]
+            found = [records[record_key(name, size, c, s)] for c, s in pairs]
             medians = {k: statistics.median(r[k] for r in found) for k in ("colour", "ssim", "edges", "blockiness")}
             tv = statistics.median(r["shares"].get("tv", 0.0) for r in found)
             print(f"  {size:4d} px {name:<14} " + " ".join(f"{k} {v:.3f}" for k, v in medians.items())

@@ -164,8 +164,8 @@ def sidebar() -> None:
                  format_func=OPTIMIZER_LABELS.get,
                  on_change=apply_optimizer_default,
                  help=h("optimizer") + " Switching sets the learning rate to the optimiser's default.")
-        low, high, _ = SLIDERS["scales"]
-        st.select_slider("Coarse-to-fine sizes", list(range(low, high + 1)), key="scales", help=h("scales"),
+        low, high, step = SLIDERS["scales"]
+        st.select_slider("Coarse-to-fine sizes", list(range(low, high + 1, step)), key="scales", help=h("scales"),
                          format_func=_scales_label)
         st.radio("Start from", Settings.choices("init"), key="init", format_func=INIT_LABELS.get, help=h("init"))
 
