@@ -8,7 +8,7 @@ For each pair of bench/bench_quality.py (offline VGG16, the default objective, f
 --precision says otherwise):
 
 1. Reference: the TF tutorial's loop (the engine's 'adam' optimiser: Adam 0.02, beta_1 0.99, epsilon
-   0.1, one size) for --reference-steps steps. Its final loss and its final quality numbers
+   0.1, one size, from the photo) for --reference-steps steps. Its final loss and its final quality numbers
    (nst/quality.py) are the targets.
 2. Each --fast OPTIMIZER:STEPS[:FIELD=VALUE,...] run (default: the default fast mode; the fields change
    other settings, e.g. init=content), an image kept at every step and
@@ -127,7 +127,7 @@ def main() -> None:
             return [{"step": n, "seconds": stamps[n - 1], "loss": loss(im), "quality": measure(im, content, style).as_dict()}
                     for n, im in zip(steps, images)]
 
-        reference = track(base.replace(optimizer="adam", scales=1, steps=args.reference_steps), args.reference_every)
+        reference = track(base.replace(optimizer="adam", scales=1, init="content", steps=args.reference_steps), args.reference_every)
         final_ref = reference[-1]
         target_loss, target = final_ref["loss"], Quality(**final_ref["quality"])
         pair = f"{content_name}-{style_name}"
