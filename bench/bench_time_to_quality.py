@@ -1,6 +1,7 @@
 """Speed that generalises: the fast mode against the tutorial's loop on every benchmark pair, at equal quality.
 
-    python bench/bench_time_to_quality.py --size 128                 # 8 pairs, about 30 min on 2 cores
+    python bench/bench_time_to_quality.py --size 128                 # 8 pairs (67 min here with two --fast modes)
+    python bench/bench_time_to_quality.py --size 256 --pairs 4       # the first 4 pairs (85 min here, two --fast)
     python bench/bench_time_to_quality.py --size 128 --fast lbfgs-adam:150 --fast lbfgs:150
     python bench/bench_time_to_quality.py --size 128 --fast lbfgs-adam:150:init=content   # other settings
 
