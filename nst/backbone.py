@@ -18,10 +18,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import socket
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -89,7 +92,7 @@ def load_backbone(
         except NSTError as exc:  # remembered for a while: a server without network does not retry every run
             _failed_download.update(message=str(exc), at=time.monotonic())
             offline = load_backbone("offline")
-            warning = f"{exc} Using the offline VGG16 backbone instead; results will differ from VGG19."
+            warning = f"{exc} This run used the offline VGG16 instead; its results differ from VGG19's."
             return Backbone(offline.network, "offline", offline.description, warning, offline.calibration,
                             offline.tv_smoothing)
         return Backbone(_network("imagenet", str(path)), "imagenet", "VGG19, ImageNet weights")
@@ -146,7 +149,7 @@ def ensure_imagenet_weights(on_download: DownloadProgress | None = None, url: st
                     if on_download:
                         on_download(done, total)
     except OSError as exc:  # URLError, timeouts, unwritable cache
-        raise NSTError(f"The VGG19 ImageNet weights are not cached and could not be downloaded ({_reason(exc)}).") from exc
+        raise NSTError(f"The VGG19 ImageNet weights could not be downloaded: {download_problem(exc)}.") from exc
     if digest.hexdigest() != IMAGENET_MD5:
         os.unlink(part.name)
         raise NSTError("The downloaded VGG19 weights are corrupt (checksum mismatch); try again.")
@@ -185,12 +188,15 @@ def _build(source: str, path: str | None) -> keras.Model:
         network = keras.applications.VGG19(include_top=False, weights=None)
     else:
         try:
-            network = keras.applications.VGG19(include_top=False, weights=path)
+            with warnings.catch_warnings():  # Keras warns once per layer it cannot match: one sentence instead
+                warnings.simplefilter("ignore")
+                network = keras.applications.VGG19(include_top=False, weights=path)
         except Exception as exc:  # Keras raises ValueError/OSError/KeyError depending on the file
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise NSTError(
-                f"Could not load VGG19 weights from '{Path(path).name}': {exc}. "
-                "It must be a Keras VGG19 'notop' weights file (.h5)."
-            ) from exc
+                f"Could not load VGG19 weights from '{Path(path).name}': it must be a Keras VGG19 'notop' "
+                f"weights file (.h5), such as Keras downloads ({first[:160]})."
+            ) from None
     network.trainable = False
     return network
 
@@ -209,8 +215,31 @@ def _load_hed_convolutions(network: keras.Model, path: str) -> None:
                 layer.set_weights([np.asarray(variables["0"]), np.asarray(variables["1"])])
 
 
-def _reason(exc: OSError) -> str:
-    return str(getattr(exc, "reason", None) or exc)
+def download_problem(exc: OSError) -> str:
+    """Why a download failed, in words for a visitor rather than the socket's error text."""
+    reason = getattr(exc, "reason", None) or exc
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"the download server answered {exc.code} ({exc.reason})"
+    if isinstance(reason, socket.gaierror):
+        return "this machine cannot reach the internet (the download server's name could not be looked up)"
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return "the download server did not answer in time"
+    if isinstance(reason, ConnectionError):
+        return "the connection to the download server failed"
+    if isinstance(exc, PermissionError) or isinstance(reason, PermissionError):
+        return "Keras' cache folder is not writable"
+    return str(reason)
+
+
+def imagenet_reachable(timeout: float = 5.0) -> bool:
+    """Whether the ImageNet weights' server answers (a HEAD request), without downloading them."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(IMAGENET_URL, method="HEAD"), timeout=timeout):
+            return True
+    except OSError as exc:
+        _failed_download.update(message=f"The VGG19 ImageNet weights could not be downloaded: {download_problem(exc)}.",
+                                at=time.monotonic())
+        return False
 
 
 def cast_network(network: keras.Model, dtype: str) -> keras.Model:

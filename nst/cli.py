@@ -1,4 +1,8 @@
-"""Command line: python -m nst CONTENT STYLE [STYLE ...] -o OUT.png [options]."""
+"""Command line: python -m nst CONTENT STYLE [STYLE ...] -o OUT.png [options].
+
+Everything that can be refused is checked before TensorFlow is imported (several seconds): --help,
+the settings, the inputs and every output answer within about a second.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,10 @@ from typing import Sequence
 import numpy as np
 
 from .colour import MATCH_CHOICES, Adjustments, Look, finish
-from .engine import Finished, Notice, Step, snapshot_schedule, stylise
 from .errors import NSTError, os_reason
-from .images import load_image, save_image
-from .regions import overlay, segment
-from .report import save_plot, write_csv
-from .settings import Settings
+from .events import Finished, Notice, Step
+from .images import check_image, load_image, save_image
+from .settings import Settings, snapshot_schedule
 
 EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -103,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             keep_colours=args.keep_colours, match=args.match, strength=args.strength,
             adjustments=Adjustments(args.brightness, args.contrast, args.saturation, args.hue, args.gamma),
         )
+        check_inputs(args, settings)
         check_outputs(args, settings)
         return _run(args, settings, look)
     except NSTError as exc:
@@ -111,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings, look: Look) -> int:
+    from .engine import stylise  # TensorFlow loads here, after every check
+
     stop = {"requested": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     progress = _Progress(settings.steps, quiet=args.quiet)
@@ -147,6 +152,8 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
         fallback = Path(tempfile.gettempdir()) / f"nst-result-{os.getpid()}.png"
         save_image(finished(result.image), fallback)
         raise NSTError(f"{exc} The result was saved to {fallback} instead.") from None
+    from .report import save_plot, write_csv
+
     try:
         for step, image in result.snapshots[:-1]:
             save_image(finished(image), _snapshot_path(output, step))
@@ -162,6 +169,8 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
 
 def _save_segments(args: argparse.Namespace, settings: Settings) -> None:
     """Write the automatic regions as a coloured map over the photo (the same regions the run uses)."""
+    from .regions import overlay, segment
+
     if not settings.segments:
         raise NSTError("--save-segments needs --segments K (the number of automatic regions).")
     content = load_image(args.content, settings.size, "content image")
@@ -173,6 +182,20 @@ def _save_segments(args: argparse.Namespace, settings: Settings) -> None:
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_inputs(args: argparse.Namespace, settings: Settings) -> None:
+    """Refuse, before any work, inputs that are missing, folders, unreadable or not images this app
+    reads (from their headers), and a weights file that is not a file."""
+    for name, what in [(args.content, "content image"), *((style, "style image") for style in args.style),
+                       *((mask, "mask") for mask in args.masks or [])]:
+        check_image(Path(name).expanduser(), what)
+    if settings.weights == "file":
+        path = Path(settings.resolved_weights_file).expanduser()
+        if path.is_dir():
+            raise NSTError(f"The weights file {path} is a folder; give the .h5 file in it.")
+        if not path.is_file():
+            raise NSTError(f"The weights file {path} does not exist.")
 
 
 def check_outputs(args: argparse.Namespace, settings: Settings) -> None:
@@ -208,8 +231,10 @@ def _check_output(path: Path, what: str, suffixes: tuple[str, ...] | None, input
     folder = path.resolve().parent
     if not folder.is_dir():
         raise NSTError(f"Cannot write the {what} {path}: the folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if path.exists() and not os.access(path, os.W_OK):
         raise NSTError(f"Cannot write the {what} {path}: permission denied.")
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".nst-write-check-"):
+        pass  # really creating a file there: os.access says yes to folders that take none (/proc)
     for source in inputs:
         if path.exists() and source.exists() and path.samefile(source):
             raise NSTError(f"The {what} {path} is one of the input images; it would be overwritten. Choose another name.")

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from skimage.color import hsv2rgb, rgb2gray, rgb2hsv, rgb2yiq, yiq2rgb
-from skimage.exposure import match_histograms
 
 from .errors import NSTError
+
+# scikit-image is imported by the functions that use it: it takes about a second to load, which the
+# command line's --help and its input errors should not wait for
 
 MATCH_CHOICES = ("none", "content", "style")
 
@@ -88,6 +89,8 @@ def finish(stylised: np.ndarray, content: np.ndarray, style: np.ndarray | None, 
 
 def luminance_only(stylised: np.ndarray, content: np.ndarray) -> np.ndarray:
     """The stylised image's luminance (YIQ Y) with the content's chroma (I, Q)."""
+    from skimage.color import rgb2yiq, yiq2rgb
+
     yiq = rgb2yiq(content)
     yiq[..., 0] = rgb2yiq(stylised)[..., 0]
     return np.clip(yiq2rgb(yiq), 0.0, 1.0).astype(np.float32)
@@ -95,6 +98,8 @@ def luminance_only(stylised: np.ndarray, content: np.ndarray) -> np.ndarray:
 
 def match_palette(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Give `image` the per-channel colour histogram of `reference` (sizes may differ)."""
+    from skimage.exposure import match_histograms
+
     return np.clip(match_histograms(image, reference, channel_axis=-1), 0.0, 1.0).astype(np.float32)
 
 
@@ -123,6 +128,8 @@ def palette_start(
 
 def adjust(image: np.ndarray, a: Adjustments) -> np.ndarray:
     """Apply the adjustments in a fixed order: hue, saturation, contrast, brightness, gamma."""
+    from skimage.color import hsv2rgb, rgb2gray, rgb2hsv
+
     out = np.asarray(image, dtype=np.float32)
     if a.neutral:
         return out

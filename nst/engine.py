@@ -33,7 +33,7 @@ from .images import MIN_SIDE, ImageSource, load_image, resize_array
 from .regions import resize_mask, style_masks
 from .saliency import saliency_map
 from .losses import TERMS, StyleTarget, Targets, gram_matrix, size_factors
-from .settings import DEFAULT_LEARNING_RATES, Settings
+from .settings import DEFAULT_LEARNING_RATES, Settings, snapshot_schedule
 
 # 'lbfgs-adam' (see phase_plan): shares of the steps spent on the coarse sizes and on the Adam finish
 COARSE_SHARE, FINISH_SHARE = 1 / 3, 0.7
@@ -146,7 +146,7 @@ def stylise(
     if reason != "completed" and history and (not snapshots or snapshots[-1][0] != len(history)):
         snapshots.append((len(history), final))
     yield Finished(final, content_full, reason, message, len(history), time.perf_counter() - started, history, snapshots,
-                   sizes, backbone.description)
+                   sizes, backbone.description, backbone.source)
 
 
 def objective_calibration(
@@ -227,11 +227,6 @@ def _scaled_shape(style_shape: tuple[int, int], shape: tuple[int, int], style_sc
     (a narrow painting at a coarse size)."""
     factor = max(max(shape) * style_scale / max(style_shape), MIN_SIDE / min(style_shape))
     return max(MIN_SIDE, round(style_shape[0] * factor)), max(MIN_SIDE, round(style_shape[1] * factor))
-
-
-def snapshot_schedule(steps: int, outputs: int) -> set[int]:
-    """Evenly spaced steps at which snapshots are kept; the last one is always the final step."""
-    return {round(steps * k / outputs) for k in range(1, outputs + 1)} - {0}
 
 
 class DivergenceGuard:

@@ -64,6 +64,7 @@ class Finished:
     snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
     sizes: list[tuple[int, tuple[int, int]]] = field(default_factory=list)  # (first step, (height, width)) per size
     network: str = ""  # the network that actually ran, e.g. after a fallback to the offline backbone
+    weights: str = ""  # its weight source (Settings.weights): 'offline' after such a fallback
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,11 @@ def load_image(source: ImageSource, size: int | None = None, name: str = "image"
     return np.asarray(_decode(image, size, name, narrow_ok), dtype=np.float32) / 255.0
 
 
+def check_image(source: ImageSource, name: str = "image") -> None:
+    """Refuse what `load_image` would refuse from the file and its header, without decoding the pixels."""
+    _open(source, name).close()
+
+
 def resize_array(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Resize a [0, 1] RGB array to (height, width) with Lanczos resampling."""
     if image.shape[:2] == tuple(shape):

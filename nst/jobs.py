@@ -42,13 +42,15 @@ class Limits:
 
     slots: int = 1  # NST_MAX_RUNS: runs at once, one worker process each (~1-1.5 GB at 512 px)
     max_waiting: int = 50  # NST_MAX_WAITING: runs in line before new ones are refused
+    per_visitor: int = 2  # NST_MAX_PER_VISITOR: runs one visitor (browser) may have in line or running
     max_run_seconds: float = 600.0  # NST_MAX_RUN_SECONDS: a run is stopped (its image kept) after this
     orphan_seconds: float = 60.0  # NST_ORPHAN_SECONDS: stopped when nobody has polled it for this long
     stop_grace_seconds: float = 30.0  # NST_STOP_GRACE_SECONDS: a worker that has not stopped by then is killed
 
     @classmethod
     def from_environment(cls) -> "Limits":
-        names = {"slots": "NST_MAX_RUNS", "max_waiting": "NST_MAX_WAITING", "max_run_seconds": "NST_MAX_RUN_SECONDS",
+        names = {"slots": "NST_MAX_RUNS", "max_waiting": "NST_MAX_WAITING", "per_visitor": "NST_MAX_PER_VISITOR",
+                 "max_run_seconds": "NST_MAX_RUN_SECONDS",
                  "orphan_seconds": "NST_ORPHAN_SECONDS", "stop_grace_seconds": "NST_STOP_GRACE_SECONDS"}
         values: dict[str, Any] = {}
         for name, variable in names.items():
@@ -112,7 +114,8 @@ class _State:
 
 
 class Job:
-    """One run: start it, poll `status()`, `stop()` it; `watch` says whether anyone still looks at it.
+    """One run: start it, poll `status()`, `stop()` it; `watch` says whether anyone still looks at it,
+    `visitor` who asked for it (the line limits how many runs one visitor has in it).
     `Job.inspection` makes a job that looks inside the network instead (nst/inside.py)."""
 
     _ids = itertools.count(1)
@@ -124,8 +127,10 @@ class Job:
         settings: Settings,
         watch: Callable[[], bool] | None = None,
         masks: Sequence[ImageSource] | None = None,
+        visitor: str | None = None,
     ):
         self.id = next(self._ids)
+        self.visitor = visitor
         self.settings = settings
         self.task: tuple[Any, ...] = ("run", content, style, masks)  # the worker's request, less id and settings
         self.watch = watch
@@ -139,10 +144,11 @@ class Job:
         self._done = threading.Event()
 
     @classmethod
-    def inspection(cls, images: dict[str, ImageSource], settings: Settings, watch: Callable[[], bool] | None = None) -> "Job":
+    def inspection(cls, images: dict[str, ImageSource], settings: Settings, watch: Callable[[], bool] | None = None,
+                   visitor: str | None = None) -> "Job":
         """A job whose result is an `Inspection` of each image (by name) at `settings.size`, on the
         network of `settings.weights`: it waits in the same line and runs in the same workers."""
-        job = cls(next(iter(images.values())), (), settings, watch)
+        job = cls(next(iter(images.values())), (), settings, watch, visitor=visitor)
         job.task = ("inspect", dict(images))
         return job
 
@@ -213,8 +219,9 @@ class Job:
 class Worker:
     """One worker process (nst/worker.py) and the thread that reads its replies."""
 
-    def __init__(self, on_free: Callable[["Worker"], None], on_network: Callable[[str, tuple[tuple[str, ...], str]], None]):
-        self.on_free, self.on_network = on_free, on_network
+    def __init__(self, on_free: Callable[["Worker"], None], on_network: Callable[[str, tuple[tuple[str, ...], str]], None],
+                 on_warmed: Callable[[str], None]):
+        self.on_free, self.on_network, self.on_warmed = on_free, on_network, on_warmed
         self.process: subprocess.Popen | None = None
         self.job: Job | None = None
         self.pid: int | None = None
@@ -275,6 +282,8 @@ class Worker:
                     self.pid = message[1]
                 elif kind == "network":
                     self.on_network(message[1], (message[2], message[3]))
+                elif kind == "warmed":
+                    self.on_warmed(message[1])
                 elif job is None or message[1] != job.id:
                     continue  # a late reply for a job that was already ended
                 elif kind == "started":
@@ -311,7 +320,9 @@ class RunQueue:
         self._lock = threading.RLock()
         self._waiting: deque[Job] = deque()
         self._networks: dict[str, tuple[tuple[str, ...], str]] = {}  # by weight source: layers, description
-        self.workers = [Worker(self._on_free, self._networks.__setitem__) for _ in range(self.limits.slots)]
+        self._warmed: set[str] = set()  # weight sources whose warm-up a worker has finished
+        self.workers = [Worker(self._on_free, self._networks.__setitem__, self._warmed.add)
+                        for _ in range(self.limits.slots)]
         self._closed = threading.Event()
         threading.Thread(target=self._watch, name="nst-queue-watchdog", daemon=True).start()
 
@@ -319,6 +330,10 @@ class RunQueue:
         """Start the workers now and build the network they will need."""
         for worker in self.workers:
             worker.warm(weights)
+
+    def warmed(self, weights: str) -> bool:
+        """Whether a worker has finished warming up for `weights` (what it could build is known)."""
+        return weights in self._warmed
 
     def layer_names(self, weights: str) -> tuple[str, ...] | None:
         """The layers of the network a worker built for `weights` (None until one has): the offline
@@ -333,12 +348,26 @@ class RunQueue:
         return known[1] if known else None
 
     def submit(self, job: Job) -> None:
+        """Put `job` at the end of the line; raises NSTError when the line is full or its visitor
+        already has `limits.per_visitor` runs in line or running."""
         with self._lock:
             if len(self._waiting) >= self.limits.max_waiting:
                 raise NSTError(f"The server is busy: {len(self._waiting)} runs are waiting. Try again in a few minutes.")
+            if job.visitor is not None and self.visitor_runs(job.visitor) >= self.limits.per_visitor:
+                raise NSTError(
+                    f"This browser already has {self.limits.per_visitor} runs in line or running on this server "
+                    "(in other tabs or pages), the most one visitor may have, so that everyone gets a turn. "
+                    "Stop one or wait until it ends, then try again."
+                )
             job.last_poll = time.monotonic()
             self._waiting.append(job)
             self._dispatch()
+
+    def visitor_runs(self, visitor: str) -> int:
+        """How many runs `visitor` has in line or running."""
+        with self._lock:
+            running = [worker.job for worker in self.workers if worker.job is not None]
+            return sum(job.visitor == visitor for job in (*self._waiting, *running))
 
     def position(self, job: Job) -> int:
         with self._lock:

@@ -48,7 +48,7 @@ def loss_figure(history: Sequence[Losses], title: str = "Loss") -> Figure:
     axes.set_yscale("log")
     axes.set_xlabel("step")
     axes.set_ylabel("weighted loss")
-    axes.set_title(title)
+    axes.set_title(title.replace("$", r"\$"))  # a file name's text, never mathtext
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
     return figure

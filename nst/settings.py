@@ -268,6 +268,11 @@ class Settings:
         return {f.name: f.metadata.get("choices") for f in dataclasses.fields(Settings)}[name]
 
 
+def snapshot_schedule(steps: int, outputs: int) -> set[int]:
+    """Evenly spaced steps at which snapshots are kept; the last one is always the final step."""
+    return {round(steps * k / outputs) for k in range(1, outputs + 1)} - {0}
+
+
 def _check_int(name: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise NSTError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
@@ -279,7 +284,13 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float (not a bool), within float's range."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int beyond float's range
+        return False
 
 
 def _check_positive(name: str, value: Any) -> None:

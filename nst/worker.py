@@ -10,6 +10,7 @@ with pickled tuples: requests on the worker's stdin, replies on its stdout.
                        ("stop", job_id)                         cancel between steps, keep the image so far
     worker -> parent   ("ready", pid)
                        ("network", weights, layer_names, description)   after building a network: what it is
+                       ("warmed", weights)                      the warm-up for `weights` is over
                        ("started", job_id)
                        ("event", job_id, Notice | Step | Finished | Inspection)
                        ("download", job_id, done_bytes, total_bytes)
@@ -104,18 +105,20 @@ def _inspect(network: Any, images: dict[str, Any], settings: Any) -> Any:
 
 
 def _warm(backbone: Any, weights: str, send: Callable[..., None]) -> None:
-    """Build the network (and its bfloat16 copy) the first run will need, if no download is involved,
-    and tell the parent its layers."""
+    """Build the network (and its bfloat16 copy) the first run will need and tell the parent what it
+    is; then say the warm-up is over. ImageNet weights that are not cached yet are left to the first
+    run, which downloads them with progress on its page, unless their server cannot be reached: then
+    the offline network that runs instead is built and named now, so the page says so before any run."""
     from . import precision
 
-    if weights == "imagenet" and not backbone.imagenet_weights_cached():
-        return  # the first run downloads them, with progress on the page
     try:
-        network = backbone.load_backbone(weights)
-        backbone.cast_network(network.network, precision.resolve("auto"))
-        send("network", weights, tuple(network.layer_names()), network.description)
+        if weights != "imagenet" or backbone.imagenet_weights_cached() or not backbone.imagenet_reachable():
+            network = backbone.load_backbone(weights)
+            backbone.cast_network(network.network, precision.resolve("auto"))
+            send("network", weights, tuple(network.layer_names()), network.description)
     except Exception as exc:  # the run that needs it will report the problem properly
         print(f"nst worker: could not prepare the {weights} network: {exc}", file=sys.stderr)
+    send("warmed", weights)
 
 
 if __name__ == "__main__":

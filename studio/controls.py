@@ -88,9 +88,12 @@ def weight_labels() -> dict[str, str]:
 def source_label(settings: Settings) -> str:
     """The chosen network, and what runs instead when this server could not get it."""
     label = weight_labels().get(settings.weights, settings.weights)
-    actual = default_queue().network_description(settings.weights)
+    queue = default_queue()
+    actual = queue.network_description(settings.weights)
     if settings.weights == "imagenet" and actual and not actual.startswith("VGG19"):
         return f"{label} unavailable here: runs use {actual}"
+    if settings.weights == "imagenet" and actual is None:
+        return f"{label} ({'downloaded by the first run, ~80 MB' if queue.warmed('imagenet') else 'loading…'})"
     return label
 
 

@@ -10,7 +10,7 @@ from nst.colour import Adjustments, Look, finish
 from nst.images import encode_png
 
 from .controls import OPTIMIZER_LABELS
-from .inputs import show_fitted
+from .inputs import plain, show_fitted
 from .runs import SIZE_CHANGE_NOTE, STAGE_HEIGHT, RunRecord, loss_chart
 
 LOOK_DEFAULTS = {
@@ -69,9 +69,11 @@ def _split(before: np.ndarray, after: np.ndarray, percent: int) -> np.ndarray:
 
 @st.fragment
 def result_stage(run: RunRecord) -> None:
-    """The newest result: loss curves, colour controls that apply instantly, before/after views."""
-    for key, value in LOOK_DEFAULTS.items():
-        st.session_state.setdefault(key, value)
+    """The newest result: loss curves, colour controls that apply instantly, before/after views.
+    Each new result starts with no colour adjustments (the last result's are not carried over)."""
+    if st.session_state.get("look_run") != run.number:
+        st.session_state["look_run"] = run.number
+        _reset_look()
     image_col, side_col = st.columns([1.3, 1])
     with side_col:
         curves, colour = st.tabs(["Loss curves", "Colour"])
@@ -83,7 +85,9 @@ def result_stage(run: RunRecord) -> None:
             look = _look_controls()
     image = finish(run.image, run.content, run.style, look) if look is not None else run.image
     with image_col:
-        st.markdown(f"**Run {run.number}: {run.title}** — {run.message} {run.elapsed:.0f} s on {run.network}.")
+        st.markdown(f"**Run {run.number}: {plain(run.title, 200)}** — {run.message} {run.elapsed:.0f} s on {run.network}.")
+        for notice in run.notices:
+            st.caption(f":material/info: {notice}")
         view = st.segmented_control("View", ["Result", "Side by side", "Split"], key="look_view", required=True,
                                     label_visibility="collapsed")
         if view == "Side by side":
@@ -112,10 +116,8 @@ def gallery(runs: list[RunRecord]) -> None:
     )
     for run in reversed(runs):
         with st.container(border=True):
-            st.markdown(f"**Run {run.number}: {run.title}** · {run.reason} · {run.elapsed:.0f} s")
-            st.caption(summary(run))
-            for notice in run.notices:
-                st.warning(notice)
+            st.markdown(f"**Run {run.number}: {plain(run.title, 200)}** · {run.reason} · {run.elapsed:.0f} s")
+            st.caption(summary(run))  # says which network ran; the notices were shown with the result
             columns = st.columns(5)
             for index, (step, png) in enumerate(run.snapshots):
                 with columns[index % 5]:

@@ -26,13 +26,22 @@ class Picked:
 FIRST = {"content": "cat", "styles": "swirls"}  # the pair that shows the idea best comes first in the lists
 
 
-def plain(text: str, limit: int = 60) -> str:
-    """A visitor's text (a file name) made safe to show in Markdown: shortened, every Markdown and HTML
-    character escaped, so a name like `[x](http://…)` or `![](…)` is shown, never rendered."""
+def visitor_name(text: str, limit: int = 60) -> str:
+    """A visitor's text (a file name) as the studio keeps it: printable characters only, shortened."""
     text = "".join(ch for ch in text if ch.isprintable())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])", r"\\\1", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+AUTOLINK_TRIGGERS = re.compile(r"(?=[.:@])")  # where GFM's autolinks start: http://, www., a@b.c
+
+
+def plain(text: str, limit: int = 60) -> str:
+    """A visitor's text made safe to show in Markdown, as plain text: shortened, every Markdown and
+    HTML character escaped (so `[x](http://…)` or `![](…)` is shown, never rendered), and an invisible
+    word joiner before every '.', ':' and '@', without which Streamlit's Markdown turns a bare URL,
+    a www. name or an e-mail address into a link despite the escapes."""
+    joined = AUTOLINK_TRIGGERS.sub("\u2060", visitor_name(text, limit))
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])", r"\\\1", joined)
 
 
 def samples(kind: str) -> dict[str, Path]:
@@ -58,6 +67,45 @@ def show_fitted(image: np.ndarray, max_height: int, max_width: int | None = None
         st.image(image, width="stretch", caption=caption)
 
 
+def _keep_upload(prefix: str) -> None:
+    """The uploader's callback: keep the file's name and bytes in the session, so that the upload
+    survives a visit to another page (Streamlit drops an uploader's file when a page does not draw
+    it); clearing the uploader forgets it."""
+    upload = st.session_state.get(f"{prefix}_upload")
+    if upload is None:
+        st.session_state.pop(f"{prefix}_kept", None)
+    else:
+        st.session_state[f"{prefix}_kept"] = (upload.name, upload.getvalue())
+
+
+def _forget_upload(prefix: str) -> None:
+    st.session_state.pop(f"{prefix}_kept", None)
+
+
+def _uploaded(prefix: str, label: str) -> Picked | None:
+    """The upload picker: a drop zone, and the file uploaded last (kept across pages)."""
+    st.file_uploader(f"Upload a {label.lower()}", type=UPLOAD_TYPES, key=f"{prefix}_upload",
+                     label_visibility="collapsed", on_change=_keep_upload, args=(prefix,))
+    kept = st.session_state.get(f"{prefix}_kept")
+    if kept is None:
+        st.caption("Drag and drop an image: PNG, JPEG, WebP, BMP, GIF or TIFF.")
+        return None
+    name, data = kept
+    shown = plain(name)
+    try:
+        preview = _load_preview(data, label.lower())
+    except NSTError as exc:
+        st.error(f"{shown}: {exc}")
+        return None
+    show_fitted(preview, 110, 240)
+    if st.session_state.get(f"{prefix}_upload") is None:  # back from another page: the uploader is empty
+        name_col, remove_col = st.columns([4, 1], vertical_alignment="center")
+        name_col.caption(f"{shown}, uploaded earlier. Drop another image above to replace it.")
+        remove_col.button("", icon=":material/close:", key=f"{prefix}_forget", on_click=_forget_upload, args=(prefix,),
+                          help=f"Forget {shown}")
+    return Picked(visitor_name(name), data, preview)
+
+
 def _use_sample(key: str, name: str) -> None:
     st.session_state[key] = name
 
@@ -69,20 +117,7 @@ def image_input(kind: str, label: str, key: str | None = None, first: str | None
     st.session_state.setdefault(f"{prefix}_mode", "Samples")
     mode = st.segmented_control(label, ["Samples", "Upload"], required=True, key=f"{prefix}_mode")
     if mode == "Upload":
-        upload = st.file_uploader(f"Upload a {label.lower()}", type=UPLOAD_TYPES, key=f"{prefix}_upload",
-                                  label_visibility="collapsed")
-        if upload is None:
-            st.caption("Drag and drop an image: PNG, JPEG, WebP, BMP, GIF or TIFF.")
-            return None
-        data, shown_name = upload.getvalue(), plain(upload.name)
-        try:
-            preview = _load_preview(data, label.lower())
-        except NSTError as exc:
-            st.error(f"{shown_name}: {exc}")
-            return None
-        show_fitted(preview, 110, 240)
-        return Picked(shown_name, data, preview)
-
+        return _uploaded(prefix, label)
     options = samples(kind)
     key = f"{prefix}_sample"
     if first in options:

@@ -16,7 +16,7 @@ from nst.events import Inspection, LayerView
 from nst.jobs import Job
 
 from .inputs import Picked
-from .runs import session_watch
+from .runs import owner
 
 INSPECT_SIZE = 256
 MIN_CELL = 96  # feature maps smaller than this (deep layers) are enlarged, pixel for pixel
@@ -97,7 +97,7 @@ def inspection(content: Picked, style: Picked, settings: Settings) -> Inspection
         if state.get("job") is not None:
             state["job"].stop()  # the images changed: the old look is no longer wanted
         try:
-            job = Job.inspection(images, settings.replace(size=INSPECT_SIZE, precision="float32"), watch=session_watch()).start()
+            job = Job.inspection(images, settings.replace(size=INSPECT_SIZE, precision="float32"), **owner()).start()
         except NSTError as exc:
             st.error(str(exc))
             return None

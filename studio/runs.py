@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -48,7 +49,9 @@ class RunRecord:
 
     @property
     def settings_json(self) -> str:
-        return json.dumps({"run": self.number, "title": self.title, **self.settings.to_dict()}, indent=2)
+        """The settings as run (`weights`: the source that actually ran) and the network's name."""
+        return json.dumps({"run": self.number, "title": self.title, "network": self.network,
+                           **self.settings.to_dict()}, indent=2)
 
     @cached_property
     def csv(self) -> str:
@@ -68,11 +71,48 @@ def session_watch() -> Callable[[], bool]:
     return lambda: runtime.is_active_session(session_id)
 
 
+XSRF_COOKIE = "_streamlit_xsrf"
+
+
+def visitor_key() -> str:
+    """Who is asking, as far as the server can tell: the browser. Streamlit's XSRF cookie is set once
+    per browser and sent by all its tabs, so it keys the per-visitor limit (nst/jobs.py). Its limits:
+    another browser or a private window is another visitor, and where the cookie is missing (XSRF
+    protection off) each tab counts as one. The IP address is not used: a class behind one school
+    router shares it."""
+    try:
+        cookie = st.context.cookies.get(XSRF_COOKIE)
+    except Exception:  # not under `streamlit run` (AppTest): no request to read
+        cookie = None
+    if isinstance(cookie, str) and cookie:
+        return "browser:" + hashlib.sha256(_xsrf_token(cookie)).hexdigest()[:16]
+    ctx = get_script_run_ctx()
+    return f"tab:{ctx.session_id if ctx is not None else 'none'}"
+
+
+def _xsrf_token(cookie: str) -> bytes:
+    """The token inside Tornado's masked XSRF cookie ('2|mask|masked token|time'), the same for every
+    masking of it; the cookie itself when it has another form."""
+    parts = cookie.split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))
+    except ValueError:
+        pass
+    return cookie.encode()
+
+
+def owner() -> dict[str, object]:
+    """The `watch` and `visitor` of a job that this page starts (nst/jobs.py)."""
+    return {"watch": session_watch(), "visitor": visitor_key()}
+
+
 def start(content: Picked, styles: list[Picked], settings: Settings, masks: list[np.ndarray] | None = None) -> None:
-    """Put a run in the server's line (raises NSTError when the line is full); `masks` give each
-    painting its region (nst/regions.py)."""
+    """Put a run in the server's line (raises NSTError when the line is full or this visitor has
+    enough runs in it); `masks` give each painting its region (nst/regions.py)."""
     sources = styles[0].source if len(styles) == 1 else [s.source for s in styles]
-    job = Job(content.source, sources, settings, watch=session_watch(), masks=masks).start()
+    job = Job(content.source, sources, settings, masks=masks, **owner()).start()
     st.session_state.job = job
     title = f"{content.name} × {' + '.join(s.name for s in styles)}" + (" (regions)" if masks else "")
     st.session_state.job_meta = {"title": title, "content": content, "style": styles[0]}
@@ -150,9 +190,10 @@ def _finish(job: Job, status: JobStatus) -> None:
     runs: list[RunRecord] = st.session_state.setdefault("runs", [])
     number = (runs[-1].number + 1) if runs else 1
     style = load_image(meta["style"].source, job.settings.size)
+    ran = job.settings.replace(weights=result.weights) if result.weights else job.settings  # after a fallback
     runs.append(
         RunRecord(
-            number, meta["title"], job.settings, result.reason, result.message, result.elapsed, result.image,
+            number, meta["title"], ran, result.reason, result.message, result.elapsed, result.image,
             result.content, style, [(step, encode_png(image)) for step, image in result.snapshots], result.history,
             status.notices, result.sizes, result.network,
         )
@@ -166,6 +207,7 @@ def _status_line(status: JobStatus) -> str:
         return (
             f"In line: number {status.position}; " + ("yours runs next, when the current run ends." if ahead == 0
             else f"{ahead} run{'s' if ahead > 1 else ''} ahead of yours, then yours.")
+            + f" (Each browser may have {default_queue().limits.per_visitor} runs in line or running at once.)"
         )
     if status.download is not None:
         done, total = status.download

@@ -12,7 +12,7 @@ from nst import NSTError, Settings
 from nst.images import ImageSource
 from nst.jobs import Job
 
-from .runs import session_watch
+from .runs import owner
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Series:
             self.job = None
             return
         _, settings = self.items[len(self.images)]
-        self.job = Job(self.content, self.style, settings, watch=session_watch()).start()
+        self.job = Job(self.content, self.style, settings, **owner()).start()
 
 
 def start(kind: str, items: list[tuple[str, Settings]], content: ImageSource, style: ImageSource, columns: int) -> None:

@@ -10,6 +10,7 @@ operator's choice (``$NST_WEIGHTS_FILE``), and samples are looked up by name amo
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -21,11 +22,12 @@ from nst import NSTError, Settings
 from . import controls
 from .inputs import plain, samples
 
-MAX_JSON_BYTES = 64 * 1024
+log = logging.getLogger(__name__)
+MAX_JSON_MB = 1  # a run's settings file is under 2 KB
 MAX_PROBLEMS = 12  # sentences shown for one link or file
 LAYER = re.compile(r"block[1-5]_conv[1-4]")
 DISPLAY_ONLY = ("preview_every", "outputs")  # how a run is shown: brought into the control's range quietly
-IGNORED = {"run", "title"}  # written into a run's settings file for people, not settings
+IGNORED = {"run", "title", "network"}  # written into a run's settings file for people, not settings
 NOT_IN_STUDIO = ("style_scale", "style_blend", "segments", "segment_styles", "weights_file")  # no widget sets these
 
 
@@ -36,8 +38,10 @@ def restore() -> None:
     st.session_state["_link_restored"] = True
     params = {key: st.query_params.get_all(key) for key in st.query_params}
     if params:
-        values = {key: found[-1] if len(found) == 1 else found for key, found in params.items()}
-        st.session_state["share_messages"] = ("link", apply(values))
+        repeated = [f"{_short(key)}: given {len(found)} times; a setting takes one value, so none was used."
+                    for key, found in params.items() if len(found) > 1]
+        values = {key: found[0] for key, found in params.items() if len(found) == 1}
+        st.session_state["share_messages"] = ("link", repeated + apply(values))
 
 
 def show_messages() -> None:
@@ -67,6 +71,9 @@ def apply(values: dict[str, Any]) -> list[str]:
             updates.update(_widget_values(str(key), raw, base))
         except NSTError as exc:
             problems.append(str(exc))
+        except Exception:  # a value of a type no check foresaw: a sentence too, never a traceback
+            log.exception("unexpected settings value for %r", key)
+            problems.append(f"{_short(key)}={_short(raw)}: not a value this setting takes.")
     if "style_layer_weights" in values:
         try:
             updates.update(_layer_weights(values["style_layer_weights"], updates.get("style_layers", base.style_layers)))
@@ -104,11 +111,11 @@ def _widget_values(key: str, raw: Any, base: Settings) -> dict[str, Any]:
         return {f"{kind}_mode": "Samples", f"{kind}_sample": name}
     if key == "weights":
         labels = controls.weight_labels()
-        if raw not in labels:
+        if not isinstance(raw, str) or raw not in labels:
             raise NSTError(f"weights={shown}: this studio offers {', '.join(labels)}.")
         return {"weights_source": labels[raw]}
     if key in ("content_layers", "style_layers"):
-        layers = _layers(key, raw)
+        layers = _layers(key, raw, base.weights)
         if key == "content_layers":
             return {"content_layer": layers[0]}
         return {"style_layers": layers}
@@ -173,10 +180,10 @@ def _on_widget(key: str, value: Any) -> Any:
     return value
 
 
-def _layers(key: str, raw: Any) -> list[str]:
+def _layers(key: str, raw: Any, weights: str) -> list[str]:
     names = raw.split(",") if isinstance(raw, str) else list(raw) if isinstance(raw, (list, tuple)) else [raw]
     names = [str(n).strip() for n in names if str(n).strip()]
-    known = controls.default_queue().layer_names(controls.current_weights())
+    known = controls.default_queue().layer_names(weights)
     bad = [n for n in names if not (n in known if known else LAYER.fullmatch(n))]
     if not names or bad:
         raise NSTError(f"{key}={_short(raw)}: not layers of this network (e.g. block5_conv2).")
@@ -191,21 +198,26 @@ def _short(value: Any, limit: int = 40) -> str:
     return f"'{text}'"
 
 
+def parse_settings_file(data: bytes) -> dict[str, Any]:
+    """The settings by name in a settings file's bytes; raises NSTError with a sentence otherwise."""
+    if len(data) > MAX_JSON_MB << 20:
+        raise NSTError(f"The settings file is larger than {MAX_JSON_MB} MB; a run's file is under 2 KB.")
+    try:
+        values = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, or a number too long to convert
+        raise NSTError("That is not a settings file: it is not valid JSON.") from None
+    if not isinstance(values, dict):
+        raise NSTError("That is not a settings file: it holds no settings by name.")
+    return values
+
+
 def load_settings_file() -> None:
     """The settings file's uploader's callback: apply it before the widgets are drawn."""
     upload = st.session_state.get("share_json_upload")
     if upload is None:
         return
-    data = upload.getvalue()
     try:
-        if len(data) > MAX_JSON_BYTES:
-            raise NSTError(f"The settings file is larger than {MAX_JSON_BYTES // 1024} KB; a run's file is under 2 KB.")
-        try:
-            values = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise NSTError("That is not a settings file: it is not valid JSON.") from None
-        if not isinstance(values, dict):
-            raise NSTError("That is not a settings file: it holds no settings by name.")
+        values = parse_settings_file(upload.getvalue())
     except NSTError as exc:
         st.session_state["share_messages"] = ("settings file", [str(exc)])
         return
@@ -244,5 +256,5 @@ def share_box(settings: Settings | None) -> None:
             st.caption("Copy this link (the icon at its right) to reopen these settings and samples. "
                        + ("Uploaded images are not part of a link." if content is None or style is None else ""))
         st.file_uploader("Restore from a run's settings (JSON)", type=["json"], key="share_json_upload",
-                         on_change=load_settings_file,
+                         on_change=load_settings_file, max_upload_size=MAX_JSON_MB,
                          help="The 'Settings (JSON)' file that every run in the gallery offers.")

@@ -36,6 +36,11 @@ class Server:
     url: str
     process: subprocess.Popen
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process itself has used so far, in seconds (Linux)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def memory_mb(self) -> float:
         """Resident memory of the server and all its descendants (the run workers), in MB (Linux)."""
         return sum(_rss_kb(pid) for pid in _descendants(self.process.pid) | {self.process.pid}) / 1024
@@ -72,7 +77,7 @@ def streamlit_server(timeout: float = 90, env: dict[str, str] | None = None) -> 
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+         "--server.port", str(port), "--server.address", "127.0.0.1"],  # else as `make app`: .streamlit/config.toml
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"

@@ -76,6 +76,12 @@ def test_stylise_with_samples_gives_outputs_and_downloads(app):
     app.segmented_control(key="look_view").set_value("Split").run()
     assert not app.exception and not app.error and len(app.session_state["runs"]) == 1
 
+    # the next result starts without the last one's colour adjustments
+    _run_to_completion(app)
+    assert len(app.session_state["runs"]) == 2
+    assert app.slider(key="look_saturation").value == 1.0 and not app.toggle(key="look_keep_colours").value
+    assert app.radio(key="look_match").value == "none"
+
 
 def test_bad_upload_shows_the_engine_message(app):
     app.segmented_control(key="content_mode").set_value("Upload").run()

@@ -117,12 +117,12 @@ def test_help_documents_every_option(capsys):
     ],
 )
 def test_outputs_and_options_are_checked_before_the_run(tmp_path, pair_files, capsys, monkeypatch, output, extra, message):
-    from nst import cli
+    from nst import engine
 
     def no_run(*args, **kwargs):
         raise AssertionError("the run started although an output or option was bad")
 
-    monkeypatch.setattr(cli, "stylise", no_run)
+    monkeypatch.setattr(engine, "stylise", no_run)
     (tmp_path / "DIR").mkdir()
     monkeypatch.chdir(tmp_path)
     before = pair_files and [open(p, "rb").read() for p in pair_files]
@@ -139,12 +139,19 @@ def test_outputs_and_options_are_checked_before_the_run(tmp_path, pair_files, ca
 def test_read_only_folder_is_refused_before_the_run(tmp_path, pair_files, capsys, monkeypatch):
     from nst import cli
 
-    # the tests run as root in CI, where chmod cannot lock a folder: report it read-only instead
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: Path(path) != tmp_path / "locked")
+    # the tests run as root in CI, where chmod cannot lock a folder: refuse to create files there instead
+    create = cli.tempfile.NamedTemporaryFile
+
+    def locked(*args, dir=None, **kwargs):
+        if Path(dir) == tmp_path / "locked":
+            raise PermissionError(13, "Permission denied")
+        return create(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(cli.tempfile, "NamedTemporaryFile", locked)
     (tmp_path / "locked").mkdir()
     argv = [*pair_files, "-o", str(tmp_path / "locked" / "out.png"), "--weights", "random", "--size", "64"]
     assert main(argv) == EXIT_BAD_INPUT
-    assert "permission denied" in capsys.readouterr().err
+    assert "permission denied" in capsys.readouterr().err.lower()
     assert not any((tmp_path / "locked").iterdir())
 
 
@@ -153,7 +160,7 @@ def test_weights_file_alone_selects_the_file_source(tmp_path, pair_files, capsys
                  "--weights-file", str(tmp_path / "vgg.h5")])
     assert code == EXIT_BAD_INPUT  # not silently ignored: the file source was used, and the file is missing
     err = capsys.readouterr().err
-    assert "The weights file" in err and "vgg.h5' does not exist" in err
+    assert "The weights file" in err and "vgg.h5 does not exist" in err
 
 
 def test_cli_regions_from_masks_and_automatic_segments(tmp_path, pair_files, capsys):
@@ -194,3 +201,39 @@ def test_cli_bad_region_options(tmp_path, pair_files, capsys, extra, message):
     assert code == EXIT_BAD_INPUT
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out.png").exists()
+
+
+def test_every_refusal_comes_before_tensorflow_loads(tmp_path, pair_files):
+    """--help and bad input answer at once: TensorFlow (seconds to import) is not loaded for them."""
+    (tmp_path / "weights").mkdir()
+    cases = [["--help"], [*pair_files, "-o", "/proc/out.png"], [*pair_files, "-o", "o.png", "--size", "5"],
+             [*pair_files, "-o", "o.png", "--weights-file", str(tmp_path / "weights")],
+             [pair_files[0], str(tmp_path), "-o", "o.png"]]
+    code = (
+        "import sys, contextlib, io\n"
+        "from nst.cli import main\n"
+        "for argv in %r:\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        main(argv)\n"
+        "print('tensorflow' in sys.modules)\n"
+    ) % (cases,)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert result.stdout.strip() == "False", result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("error:") for line in lines), lines
+    assert "/proc/out.png" in lines[0] and "size must be" in lines[1] and "is a folder; give the .h5" in lines[2]
+    assert "style image" in lines[3] and "folder" in lines[3]
+
+
+def test_a_weights_file_of_another_network_gets_one_sentence(tmp_path, pair_files):
+    import keras
+
+    weights = tmp_path / "vgg16.weights.h5"
+    keras.applications.VGG16(include_top=False, weights=None).save_weights(str(weights))
+    result = subprocess.run([sys.executable, "-m", "nst", *pair_files, "-o", str(tmp_path / "o.png"), "--size", "64",
+                             "--steps", "2", "--weights-file", str(weights)],
+                            capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == EXIT_BAD_INPUT
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "must be a Keras VGG19 'notop' weights file" in lines[0], lines[:5]

@@ -166,3 +166,20 @@ def test_a_full_line_refuses_new_runs_with_a_message(tiny_pair):
             job.stop()
     finally:
         queue.close()
+
+
+def test_one_visitor_cannot_crowd_out_the_others(line, tiny_pair):
+    """A visitor (one browser, many tabs) has at most `per_visitor` runs in line or running; others
+    still join, and a visitor whose run ended may start another."""
+    first = Job(*tiny_pair, LONG, visitor="a").start(line)
+    second = Job(*tiny_pair, LONG, visitor="a").start(line)
+    _wait_until(lambda: first.status().step >= 1)  # one running, one waiting: both count
+    with pytest.raises(Exception, match="This browser already has 2 runs in line or running"):
+        Job(*tiny_pair, QUICK, visitor="a").start(line)
+    other = Job(*tiny_pair, QUICK, visitor="b").start(line)
+    assert other.status().position == 2 and line.visitor_runs("a") == 2
+    second.stop()  # leaves the line: room for one more of a's
+    again = Job(*tiny_pair, QUICK, visitor="a").start(line)
+    first.stop()
+    assert wait_for(other, 300).result.reason == "completed" and wait_for(again, 300).result.reason == "completed"
+    assert line.visitor_runs("a") == 0

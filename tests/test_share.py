@@ -1,0 +1,64 @@
+"""Links and settings files are anybody's text: every value of every type gets a sentence, never a
+traceback (studio/share.py)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nst import NSTError
+from studio import controls, share
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+KEYS = (*controls.FIELD_WIDGETS, *share.NOT_IN_STUDIO, "content", "style", "weights", "content_layers",
+        "style_layers", "style_layer_weights", "no_such_setting")
+HOSTILE = (None, True, False, 0, -1, 10**4000, 1e308, float("nan"), float("inf"), -0.0, "", "x", "1e999",
+           "9" * 5000, "../../etc/passwd", [], ["offline"], [1, 2], [[1]], {}, {"a": 1}, {"size": 256},
+           [None], "block5_conv2", ["block5_conv2", "block5_conv2"], "http://example.com")
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_value_of_every_type_gets_a_sentence_or_a_widget_value(key):
+    for raw in HOSTILE:
+        try:
+            values = share._widget_values(key, raw, controls.STUDIO)
+        except NSTError as exc:
+            assert str(exc).strip(), (key, raw)
+        else:
+            assert isinstance(values, dict), (key, raw)
+
+
+@pytest.mark.parametrize("data", [
+    b'{"size": ' + b"9" * 5000 + b"}", b"\xff\xfe not utf-8", b"[" * 100_000 + b"]" * 100_000, b"[1, 2]",
+    b'"size"', b"", b"{" + b" " * (2 << 20) + b"}",
+])
+def test_a_file_that_is_not_a_settings_file_gets_a_sentence(data):
+    with pytest.raises(NSTError, match="settings file"):
+        share.parse_settings_file(data)
+
+
+@pytest.mark.parametrize("page", [None, "studio/pages/inside.py"])
+def test_a_repeated_link_parameter_gets_a_sentence_and_the_page_is_drawn(page):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"weights": ["offline", "imagenet"], "size": "384", "steps": ["1", "2", "3"]})
+    if page:
+        at.switch_page(page)  # the link opens this page
+    at.run()
+    assert not at.exception, at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert "weights" in warning and "given 2 times" in warning and "given 3 times" in warning
+    assert at.slider(key="size").value == 384  # the rest still applies
+    assert at.session_state["weights_source"] == next(iter(controls.weight_sources()))  # untouched
+
+
+@pytest.mark.parametrize("text", ["http://evil.example/x", "see https://a.b", "www.evil.example", "mail@evil.example",
+                                  "[x](javascript:alert(1))", "ftp://x.y"])
+def test_visitor_text_has_nothing_markdown_could_turn_into_a_link(text):
+    from studio.inputs import plain
+
+    shown = plain(text, 200)
+    unescaped = shown.replace("\\", "")
+    assert unescaped.replace("\u2060", "") == text  # the same characters on screen
+    assert not re.search(r"[a-z]+://|www\.|[\w.+-]@", unescaped, re.IGNORECASE), shown  # no autolink starts
+    assert "](" not in shown and "[" not in shown.replace("\\[", "")  # no Markdown link
