@@ -49,7 +49,7 @@ from bench_quality import PAIRS, painting, parse_changes, photo  # noqa: E402
 
 from nst import Settings, Step, load_backbone, stylise  # noqa: E402
 from nst.backbone import FeatureExtractor  # noqa: E402
-from nst.engine import Objective, objective_calibration  # noqa: E402
+from nst.objective import Objective, objective_calibration  # noqa: E402
 from nst.images import resize_array  # noqa: E402
 from nst.precision import resolve  # noqa: E402
 from nst.quality import Quality, measure  # noqa: E402

@@ -46,7 +46,7 @@ class Step:
     elapsed: float
     preview: np.ndarray | None = None
     shape: tuple[int, int] = (0, 0)  # (height, width) of the scale this step ran at
-    work: float = 0.0  # fraction of the run's compute done (pixel-steps), for progress bars and ETAs
+    work: float = 0.0  # fraction of the run's compute done (nst/schedules.py's step_cost), for progress and ETAs
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ class JobStatus:
     shape: tuple[int, int]  # the size the current step runs at (coarse-to-fine)
     work: float  # fraction of the compute done
     elapsed: float
-    eta: float | None  # seconds left, once two steps have been timed
+    eta: float | None  # seconds left, from the last steps' pace (None until one step after the first is timed)
     history: list[Losses]
     preview: np.ndarray | None
     notices: list[str]
@@ -96,13 +96,16 @@ class JobStatus:
         return self.result is not None or self.error is not None or self.cancelled
 
 
+ETA_STEPS = 10  # the time left is estimated from the median pace of the last this many steps
+
+
 @dataclass
 class _State:
     step: int = 0
     shape: tuple[int, int] = (0, 0)
     work: float = 0.0
     elapsed: float = 0.0
-    first_step: tuple[float, float] | None = None  # (elapsed, work) after step 1, which includes tracing
+    rates: deque[float] = field(default_factory=lambda: deque(maxlen=ETA_STEPS))  # seconds per unit of work
     history: list[Losses] = field(default_factory=list)
     preview: np.ndarray | None = None
     notices: list[str] = field(default_factory=list)
@@ -172,10 +175,7 @@ class Job:
         position = self.queue.position(self) if self.queue is not None else 0
         with self._lock:
             s = self._state
-            eta = None
-            if s.first_step is not None and s.work > s.first_step[1]:
-                rate = (s.elapsed - s.first_step[0]) / (s.work - s.first_step[1])  # seconds per unit of work
-                eta = rate * (1.0 - s.work)
+            eta = float(np.median(s.rates)) * (1.0 - s.work) if s.rates else None
             return JobStatus(
                 s.step, self.settings.steps, s.shape, s.work, s.elapsed, eta, list(s.history), s.preview,
                 list(s.notices), position, s.download, list(s.sizes), s.result, s.error, s.cancelled,
@@ -191,11 +191,11 @@ class Job:
                 s.download, s.result = None, event
             elif isinstance(event, Step):
                 s.download = None
-                if event.shape != s.shape:
+                if event.shape != s.shape:  # a new size: its first step includes tracing, so it is not timed
                     s.sizes.append((event.step, event.shape))
+                elif event.work > s.work:
+                    s.rates.append((event.elapsed - s.elapsed) / (event.work - s.work))
                 s.step, s.elapsed, s.shape, s.work = event.step, event.elapsed, event.shape, event.work
-                if event.step == 1:
-                    s.first_step = (event.elapsed, event.work)
                 s.history.append(event.losses)
                 if event.preview is not None:
                     s.preview = event.preview

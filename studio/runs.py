@@ -167,12 +167,13 @@ def loss_chart(history: list[Losses], height: int = 280, sizes: list[tuple[int, 
         )
         .properties(height=height)
     )
-    changes = pd.DataFrame([{"step": step, "size": f"{w}×{h} px"} for step, (h, w) in sizes[1:] if step <= len(history)])
+    changes = pd.DataFrame([{"step": step, "size": f"{w}×{h} px", "row": 2 + 14 * index}  # one label row each
+                            for index, (step, (h, w)) in enumerate(sizes[1:]) if step <= len(history)])
     if changes.empty:
         return lines
     rules = alt.Chart(changes).mark_rule(strokeDash=[4, 3], color="#555").encode(x="step:Q", tooltip=["size:N"])
-    labels = alt.Chart(changes).mark_text(align="left", dx=3, dy=-4, baseline="top", color="#555", fontSize=11).encode(
-        x="step:Q", y=alt.value(0), text="size:N"
+    labels = alt.Chart(changes).mark_text(align="left", dx=3, baseline="top", color="#555", fontSize=11).encode(
+        x="step:Q", y=alt.Y("row:Q", scale=None), text="size:N"
     )
     return alt.layer(lines, rules, labels)
 
@@ -214,8 +215,10 @@ def _status_line(status: JobStatus) -> str:
         return f"Downloading the VGG19 ImageNet weights (first time only): {done / 1e6:.0f} of {total / 1e6:.0f} MB"
     if status.step == 0:
         return "Preparing: loading the network and images, computing the style targets…"
-    eta = f" · about {status.eta:.0f} s left" if status.eta is not None else ""
     height, width = status.shape
+    if status.step >= status.steps:
+        return f"All {status.steps} steps done at {width}×{height} px · {status.elapsed:.1f} s · finishing the result…"
+    eta = f" · about {status.eta:.0f} s left" if status.eta is not None else ""
     return f"Step {status.step} of {status.steps} at {width}×{height} px · {status.elapsed:.1f} s{eta}"
 
 

@@ -163,3 +163,15 @@ def test_auto_coarse_to_fine_says_how_many_sizes_at_the_chosen_size(app):
     app.slider(key="size").set_value(512).run()
     assert app.select_slider(key="scales").options[0] == "auto (3 at 512 px)"
     assert app.select_slider(key="scales").set_value(1).run().select_slider(key="scales").value == 1
+
+
+def test_the_status_line_says_the_run_is_finishing_after_its_last_step():
+    from nst.events import Losses, Step
+    from nst.jobs import Job
+    from studio.runs import _status_line
+
+    job = Job("c.png", "s.png", Settings(steps=2))
+    job._record(Step(1, 2, Losses(1.0, {}), 1.0, shape=(341, 512), work=0.5))
+    assert _status_line(job.status()).startswith("Step 1 of 2 at 512×341 px")
+    job._record(Step(2, 2, Losses(1.0, {}), 2.0, shape=(341, 512), work=1.0))
+    assert "finishing the result" in _status_line(job.status())

@@ -225,8 +225,12 @@ def test_the_loss_chart_marks_each_size_change():
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
     assert marks == ["line", "rule", "text"]
     values = [row for dataset in spec["datasets"].values() for row in dataset if "size" in row]
-    assert values == [{"step": 3, "size": "256×170 px"}]
+    assert [(row["step"], row["size"]) for row in values] == [(3, "256×170 px")]
     assert "layer" not in loss_chart(status.history, sizes=status.sizes[:1]).to_dict()  # one size: no marks
+    # three sizes (512 px): each label on its own row, so that close changes do not overlap
+    three = loss_chart(status.history * 2, sizes=[(1, (85, 128)), (3, (170, 256)), (5, (340, 512))]).to_dict()
+    rows = [row["row"] for dataset in three["datasets"].values() for row in dataset if "size" in row]
+    assert len(rows) == 2 and rows[1] - rows[0] >= 12  # at least a line of 11 px text apart
 
 
 def test_stop_ends_a_series_and_keeps_the_image_so_far():

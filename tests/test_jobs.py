@@ -183,3 +183,33 @@ def test_one_visitor_cannot_crowd_out_the_others(line, tiny_pair):
     first.stop()
     assert wait_for(other, 300).result.reason == "completed" and wait_for(again, 300).result.reason == "completed"
     assert line.visitor_runs("a") == 0
+
+
+@pytest.mark.parametrize("fixed, per_pixel", [(0.33, 2.2e-5), (0.035, 6.4e-6)])  # 2 AVX2 cores; AVX-512
+def test_the_time_left_stays_steady_across_a_coarse_to_fine_run(fixed, per_pixel):
+    """A 512 px run on three sizes, each step costing `fixed` + `per_pixel` x its pixels (as measured on
+    two machines) and the first step of each size 3 s more (tracing): after the first steps the time
+    left is within a third of the truth, and never jumps up by more than a quarter at a size change."""
+    from nst.events import Losses, Step
+    from nst.schedules import phase_plan, step_cost
+
+    settings = Settings(size=512)
+    plan = phase_plan(settings, (341, 512))
+    total = sum(step_cost(shape) * n for shape, _, n in plan)
+    durations = []
+    for index, (shape, _, count) in enumerate(plan):
+        new_size = index == 0 or shape != plan[index - 1][0]
+        durations += [fixed + per_pixel * shape[0] * shape[1] + (3.0 if new_size and k == 0 else 0.0) for k in range(count)]
+    shapes = [shape for shape, _, count in plan for _ in range(count)]
+    job = Job("c.png", "s.png", settings)
+    elapsed = work = 0.0
+    etas = []
+    for step, (shape, seconds) in enumerate(zip(shapes, durations), start=1):
+        elapsed, work = elapsed + seconds, work + step_cost(shape) / total
+        job._record(Step(step, settings.steps, Losses(1.0, {}), elapsed, shape=shape, work=work))
+        truth = sum(durations[step:]) - 3.0 * sum(1 for k in range(step, len(shapes)) if shapes[k] != shapes[k - 1])
+        etas.append((job.status().eta, truth))
+    for step, (eta, truth) in enumerate(etas[2:-5], start=3):
+        assert abs(eta - truth) <= truth / 3, (step, eta, truth)
+    for (before, _), (after, _) in zip(etas[2:], etas[3:]):
+        assert after <= 1.25 * before

@@ -100,7 +100,7 @@ def test_the_tutorial_objective_is_the_tutorial_loss_and_the_normalised_one_is_i
     (the tutorial's size) whatever the aspect ratio; the normalised TV is per pixel elsewhere."""
     from nst import Settings, load_backbone
     from nst.backbone import FeatureExtractor
-    from nst.engine import Objective
+    from nst.objective import Objective
     from nst.losses import size_factors
 
     backbone = load_backbone("random")

@@ -7,7 +7,7 @@ import tensorflow as tf
 from nst import NSTError, Settings, load_backbone, load_image
 from nst import precision
 from nst.backbone import FeatureExtractor, cast_network
-from nst.engine import Objective
+from nst.objective import Objective
 
 
 def test_cpu_flags_decide_auto():

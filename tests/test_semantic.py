@@ -67,7 +67,7 @@ def test_a_new_term_is_one_function_and_one_registration(photo, two_styles, back
     from nst import losses
 
     monkeypatch.setattr(losses, "TERMS", dict(losses.TERMS))
-    monkeypatch.setattr("nst.engine.TERMS", losses.TERMS)
+    monkeypatch.setattr("nst.objective.TERMS", losses.TERMS)
 
     @losses.loss_term("brightness", weight="edge_weight", optional=True)
     def brightness(targets, image, features):

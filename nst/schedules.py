@@ -1,0 +1,94 @@
+"""How a run spends its steps: the sizes of a coarse-to-fine run, the optimiser of each phase, and
+the learning-rate warm-up of the Adam finish."""
+
+from __future__ import annotations
+
+import keras
+
+from .images import MIN_SIDE
+from .settings import Settings
+
+# 'lbfgs-adam' (see phase_plan): shares of the steps spent on the coarse sizes and on the Adam finish
+COARSE_SHARE, FINISH_SHARE = 1 / 3, 0.7
+COARSE_MAX_STEPS, FULL_LBFGS_MAX_STEPS = 60, 40
+
+
+def scale_sizes(settings: Settings, shape: tuple[int, int]) -> list[tuple[int, int]]:
+    """(height, width) of each scale, coarsest first, each twice the previous, ending at `shape`."""
+    sizes = []
+    for k in range(settings.scale_count):
+        scaled = (round(shape[0] / 2**k), round(shape[1] / 2**k))
+        if min(scaled) < MIN_SIDE:
+            break
+        sizes.append(scaled)
+    return sizes[::-1]
+
+
+def scale_plan(settings: Settings, shape: tuple[int, int]) -> list[tuple[tuple[int, int], int]]:
+    """(height, width) and step count of each scale, coarsest first, ending at the full `shape`.
+
+    Each finer scale gets half as many steps as the previous one, so a coarse step, 4x cheaper, carries
+    more of the work: with 3 scales the whole run costs about a quarter of the same number of full-size
+    steps.
+    """
+    sizes = scale_sizes(settings, shape)
+    shares = [2.0 ** (len(sizes) - 1 - i) for i in range(len(sizes))]
+    counts = [int(settings.steps * share / sum(shares)) for share in shares]
+    counts[-1] += settings.steps - sum(counts)
+    return [(size, count) for size, count in zip(sizes, counts) if count > 0]
+
+
+def phase_plan(settings: Settings, shape: tuple[int, int]) -> list[tuple[tuple[int, int], str, int]]:
+    """(size, optimiser, steps) of each phase of a run.
+
+    Every optimiser but 'lbfgs-adam' runs the scales of `scale_plan`. 'lbfgs-adam' spends COARSE_SHARE
+    of the steps (at most COARSE_MAX_STEPS per size) on the coarse sizes, in equal parts, all with
+    L-BFGS, and the rest on the full size, where L-BFGS starts (FINISH_SHARE of the steps there go to
+    Adam, and at most FULL_LBFGS_MAX_STEPS to L-BFGS) and Adam finishes. L-BFGS nears a minimum fast
+    but stalls on the corners of the total-variation term (a sum of absolute values, not smooth),
+    where Adam's nearly sign-sized steps keep making progress; on a coarse size L-BFGS plateaus within
+    about 60 steps, so longer runs put their extra steps into the Adam finish (BENCHMARKS.md).
+    """
+    if settings.optimizer != "lbfgs-adam":
+        return [(size, settings.optimizer, count) for size, count in scale_plan(settings, shape)]
+    *coarse, full = scale_sizes(settings, shape)
+    per_size = min(round(settings.steps * COARSE_SHARE / len(coarse)), COARSE_MAX_STEPS) if coarse else 0
+    coarse_steps = [per_size] * len(coarse)
+    full_steps = settings.steps - sum(coarse_steps)
+    finish = max(round(full_steps * FINISH_SHARE), full_steps - FULL_LBFGS_MAX_STEPS)
+    phases = [(size, "lbfgs", count) for size, count in zip(coarse, coarse_steps)]
+    phases += [(full, "lbfgs", full_steps - finish), (full, "adam", finish)]
+    return [phase for phase in phases if phase[2] > 0]
+
+
+# a step's cost grows with its pixels plus a fixed part (the network's calls, the optimiser's bookkeeping),
+# measured at 2.2e-5 s per pixel + 0.33 s on 2 AVX2 cores and 6.4e-6 s + 0.035 s with AVX-512: about
+# 15,000 and 5,500 pixels' worth; counting it keeps a coarse-to-fine run's time left steady across sizes
+STEP_OVERHEAD_PIXELS = 10_000
+
+
+def step_cost(shape: tuple[int, int]) -> float:
+    """A step's share of a run's compute at (height, width) `shape`, in pixel-equivalents."""
+    return float(shape[0] * shape[1] + STEP_OVERHEAD_PIXELS)
+
+
+ADAM_WARM_UP_STEPS = 10
+
+
+class WarmUp(keras.optimizers.schedules.LearningRateSchedule):
+    """The learning rate rising linearly to `rate` over the first `steps` steps, then constant.
+
+    Adam's first steps are nearly sign-sized (its moments are still empty): at the full rate every
+    pixel would move by the rate at once, which throws the image that L-BFGS left near a minimum out
+    of it (the style loss jumped 20x at the switch). Rising to the rate keeps the finish smooth.
+    """
+
+    def __init__(self, rate: float, steps: int = ADAM_WARM_UP_STEPS):
+        self.rate, self.steps = float(rate), int(steps)
+
+    def __call__(self, step):
+        fraction = keras.ops.minimum(1.0, (keras.ops.cast(step, "float32") + 1.0) / self.steps)
+        return self.rate * fraction
+
+    def get_config(self) -> dict:
+        return {"rate": self.rate, "steps": self.steps}
