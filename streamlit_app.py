@@ -22,4 +22,5 @@ share.restore()  # a shared link's or an uploaded JSON's settings, before the wi
 controls.sidebar()
 share.show_messages()
 runs.warm_up(controls.current_weights())  # once per server process (cached)
+runs.stop_gracefully()  # on SIGTERM: stop the runs, keep their images, let the pages show them
 page.run()

@@ -16,8 +16,10 @@ import itertools
 import logging
 import os
 import pickle
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -108,6 +110,7 @@ class _State:
     rates: deque[float] = field(default_factory=lambda: deque(maxlen=ETA_STEPS))  # seconds per unit of work
     history: list[Losses] = field(default_factory=list)
     preview: np.ndarray | None = None
+    preview_step: int = 0
     notices: list[str] = field(default_factory=list)
     download: tuple[int, int] | None = None
     sizes: list[tuple[int, tuple[int, int]]] = field(default_factory=list)
@@ -198,7 +201,7 @@ class Job:
                 s.step, s.elapsed, s.shape, s.work = event.step, event.elapsed, event.shape, event.work
                 s.history.append(event.losses)
                 if event.preview is not None:
-                    s.preview = event.preview
+                    s.preview, s.preview_step = event.preview, event.step
             else:
                 if self.stop_message and event.reason == "cancelled":
                     event = dataclasses.replace(event, message=f"{self.stop_message} Kept the image after {event.steps_done} steps.")
@@ -210,10 +213,30 @@ class Job:
 
     def _end(self, error: str | None = None, cancelled: bool = False) -> None:
         with self._lock:
-            if error and self._state.result is None:
-                self._state.error = error
-            self._state.cancelled = cancelled
+            s = self._state
+            if error and s.result is None:
+                s.result = self._kept(error) if s.preview is not None and self.task[0] == "run" else None
+                s.error = None if s.result is not None else error
+            s.cancelled = cancelled
         self._done.set()
+
+    def _kept(self, error: str) -> Finished | None:
+        """A run that failed after showing a preview (its worker crashed or was killed): a result with
+        that image, so the visitor keeps the work so far. Called with the lock held."""
+        from .images import load_image
+
+        s = self._state
+        try:
+            content = load_image(self.task[1], self.settings.size, "content image")
+        except NSTError:
+            return None
+        image = s.preview if s.preview.shape == content.shape else None
+        if image is None:
+            return None
+        message = f"{error.removesuffix(' The server is fine: try again.')} Kept the image from step {s.preview_step}."
+        return Finished(image, content, "failed", message, s.step, s.elapsed, list(s.history),
+                        [(s.preview_step, image)], list(s.sizes),
+                        self.queue.network_description(self.settings.weights) or "" if self.queue else "")
 
 
 class Worker:
@@ -263,17 +286,21 @@ class Worker:
     def _ensure_started(self) -> None:
         if self.process is not None and self.process.poll() is None:
             return
+        # a temporary folder of its own, removed when it ends: TensorFlow's autograph writes a source file
+        # there per traced function and removes them at exit, which a killed worker never reaches
+        scratch = tempfile.mkdtemp(prefix="nst-worker-")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "nst.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
+            env={**os.environ, "TMPDIR": scratch},
         )
-        threading.Thread(target=self._read, args=(self.process,), name="nst-worker-reader", daemon=True).start()
+        threading.Thread(target=self._read, args=(self.process, scratch), name="nst-worker-reader", daemon=True).start()
 
     def _send(self, *message: Any) -> None:
         with self._send_lock:
             pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self.process.stdin.flush()
 
-    def _read(self, process: subprocess.Popen) -> None:
+    def _read(self, process: subprocess.Popen, scratch: str) -> None:
         try:
             while True:
                 message = pickle.load(process.stdout)
@@ -299,6 +326,7 @@ class Worker:
                     self._release()
         except (EOFError, OSError, pickle.UnpicklingError):
             code = process.wait()
+            shutil.rmtree(scratch, ignore_errors=True)
             if self.process is process:
                 self.process = None
             if self.job is not None:
@@ -324,6 +352,7 @@ class RunQueue:
         self.workers = [Worker(self._on_free, self._networks.__setitem__, self._warmed.add)
                         for _ in range(self.limits.slots)]
         self._closed = threading.Event()
+        self._draining: str | None = None  # why new runs are refused, once the server is shutting down
         threading.Thread(target=self._watch, name="nst-queue-watchdog", daemon=True).start()
 
     def warm(self, weights: str) -> None:
@@ -351,6 +380,8 @@ class RunQueue:
         """Put `job` at the end of the line; raises NSTError when the line is full or its visitor
         already has `limits.per_visitor` runs in line or running."""
         with self._lock:
+            if self._draining:
+                raise NSTError(self._draining)
             if len(self._waiting) >= self.limits.max_waiting:
                 raise NSTError(f"The server is busy: {len(self._waiting)} runs are waiting. Try again in a few minutes.")
             if job.visitor is not None and self.visitor_runs(job.visitor) >= self.limits.per_visitor:
@@ -387,6 +418,17 @@ class RunQueue:
                 job.stop_message = message
             for worker in self.workers:
                 worker.stop(job)
+
+    def drain(self, message: str) -> None:
+        """The server is shutting down: refuse new runs, end the waiting ones and stop the running ones
+        (each keeps its image so far), all with `message`."""
+        with self._lock:
+            self._draining = message
+            while self._waiting:
+                self._waiting.popleft()._end(error=message)
+            for worker in self.workers:
+                if worker.job is not None:
+                    self.stop(worker.job, message)
 
     def close(self) -> None:
         self._closed.set()

@@ -5,8 +5,10 @@ studio's "Inside the network" page) runs them one after another through the usua
 series is nothing but ordinary runs.
 
 - `content_reconstructions`: Gatys et al. (2016), figure 1, bottom row: start from noise and match
-  only the photo's activations at one layer, block1 to block5. Shallow layers keep the pixels; deep
-  layers keep the objects and lose the exact picture.
+  only the photo's activations at one layer, block1 to block5, with the settings' smoothness (TV) as
+  a natural-image prior (Mahendran & Vedaldi 2015): without it the deep layers, which do not constrain
+  single pixels, leave the start's coloured noise in place. Shallow layers keep the pixels; deep
+  layers keep the parts (eyes, outlines) and lose the exact picture.
 - `style_reconstructions`: figure 1, top row: start from noise and match only the painting's Gram
   matrices at block1, then block1 and block2, up to block1 to block5. The texture grows in scale.
 - `tradeoff_grid`: the same pair with the style weight multiplied by a few factors (and optionally
@@ -19,7 +21,8 @@ from typing import Sequence
 
 from .settings import Settings
 
-LESSON_SIZE = 128  # small, so that a series of 5 to 10 runs takes a minute or two on a laptop's CPU
+LESSON_SIZE = 128  # small, so that a series of 5 to 10 runs takes a minute or two on a laptop's CPU; and no
+# smaller: block5 has 8x8 locations there, and at 64 px its 4x4 keep nothing you could recognise
 LESSON_STEPS = 60
 BLOCKS = (1, 2, 3, 4, 5)
 STYLE_FACTORS = (0.1, 1.0, 10.0)
@@ -35,10 +38,10 @@ def lesson_settings(base: Settings, size: int = LESSON_SIZE, steps: int = LESSON
 
 
 def content_reconstructions(base: Settings, blocks: Sequence[int] = BLOCKS) -> list[tuple[str, Settings]]:
-    """From noise, the photo's content at blockN_conv2 only (no style, no smoothing)."""
+    """From noise, the photo's content at blockN_conv2 only (no style; the settings' smoothness)."""
     return [
         (f"content of block{n}_conv2",
-         base.replace(content_layers=(f"block{n}_conv2",), style_weight=0.0, tv_weight=0.0, init="noise"))
+         base.replace(content_layers=(f"block{n}_conv2",), style_weight=0.0, init="noise"))
         for n in blocks
     ]
 

@@ -160,6 +160,25 @@ def region_map(labels: np.ndarray) -> np.ndarray:
     return REGION_COLOURS[labels % len(REGION_COLOURS)]
 
 
-def overlay(image: np.ndarray, labels: np.ndarray, opacity: float = 0.55) -> np.ndarray:
-    """The region map over the photo, for showing which region is which."""
-    return (1 - opacity) * image + opacity * region_map(labels)
+def overlay(image: np.ndarray, labels: np.ndarray, opacity: float = 0.6) -> np.ndarray:
+    """The region map over the photo, for showing which region is which: each region in its colour,
+    outlined, with its number in a disc of its colour at its most interior point (a colour seen through
+    the photo is not always the colour its name says; the number is)."""
+    from PIL import Image, ImageDraw
+    from scipy.ndimage import distance_transform_edt
+
+    shown = (1 - opacity) * image + opacity * region_map(labels)
+    edges = np.zeros(labels.shape, bool)
+    edges[1:] |= labels[1:] != labels[:-1]
+    edges[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    shown[edges] = 0.1
+    picture = Image.fromarray((np.clip(shown, 0, 1) * 255).astype(np.uint8))
+    draw = ImageDraw.Draw(picture)
+    radius = max(7, round(max(labels.shape) / 28))
+    for region in np.unique(labels):
+        inside = distance_transform_edt(np.pad(labels == region, 1))[1:-1, 1:-1]
+        y, x = np.unravel_index(np.argmax(inside), inside.shape)
+        colour = tuple(int(c * 255) for c in REGION_COLOURS[region % len(REGION_COLOURS)])
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour, outline=(20, 20, 20), width=2)
+        draw.text((x, y), str(region + 1), fill=(20, 20, 20), anchor="mm", font_size=round(radius * 1.3))
+    return np.asarray(picture, np.float32) / 255.0

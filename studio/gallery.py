@@ -11,7 +11,7 @@ from nst.images import encode_png
 
 from .controls import OPTIMIZER_LABELS
 from .inputs import plain, show_fitted
-from .runs import SIZE_CHANGE_NOTE, STAGE_HEIGHT, RunRecord, loss_chart
+from .runs import MAX_RUNS, SIZE_CHANGE_NOTE, STAGE_HEIGHT, RunRecord, loss_chart
 
 LOOK_DEFAULTS = {
     "look_keep_colours": False, "look_match": "none", "look_strength": 1.0, "look_brightness": 1.0,
@@ -74,7 +74,7 @@ def result_stage(run: RunRecord) -> None:
     if st.session_state.get("look_run") != run.number:
         st.session_state["look_run"] = run.number
         _reset_look()
-    image_col, side_col = st.columns([1.3, 1])
+    image_col, side_col = st.columns([1, 1])
     with side_col:
         curves, colour = st.tabs(["Loss curves", "Colour"])
         with curves:
@@ -111,7 +111,7 @@ def gallery(runs: list[RunRecord]) -> None:
     """Every run of this session, newest first, with its snapshots, settings and loss curves to download."""
     st.subheader("Gallery")
     st.caption(
-        f"This session's runs, newest first (the last {len(runs)} are kept). They live in this browser tab only: "
+        f"This session's runs, newest first (up to {MAX_RUNS} are kept). They live in this browser tab only: "
         "reloading or closing the page clears them, so download what you want to keep."
     )
     for run in reversed(runs):

@@ -63,14 +63,22 @@ def gram_figure(seen: Inspection, layer: str, other: str) -> tuple[Figure, float
     top = float(np.sqrt(max(a.max(), b.max(), 1e-12)))
     figure = Figure(figsize=(8.2, 3.9), layout="constrained")
     axes = figure.subplots(1, 2)
-    names = {"photo": "the photo", "result": "the latest result"}
-    for axis, matrix, title in zip(axes, (a, b), ("the painting", names.get(other, other))):
+    for axis, matrix, title in zip(axes, (a, b), ("the painting", image_names()[other])):
         shown = axis.imshow(np.sqrt(np.maximum(matrix, 0)), cmap="magma", vmin=0, vmax=top)
-        axis.set_title(f"Gram matrix of {title}", fontsize=10)
+        axis.set_title(f"Gram matrix of {title}".replace("$", r"\$"), fontsize=10)  # a file name: no mathtext
         axis.set_xlabel(f"channel (the painting's {len(channels)} strongest)", fontsize=8)
         axis.set_xticks([]), axis.set_yticks([])
     figure.colorbar(shown, ax=axes, shrink=0.8, label="√ (co-activation)")
     return figure, view.gram_distance
+
+
+def image_names() -> dict[str, str]:
+    """What the page calls each inspected image; the result says which run it is."""
+    finished = st.session_state.get("runs") or []
+    names = {"photo": "the photo", "painting": "the painting"}
+    if finished:
+        names["result"] = f"run {finished[-1].number}'s result ({finished[-1].title})"
+    return names
 
 
 def _digest(source) -> str:

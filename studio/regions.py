@@ -12,7 +12,7 @@ from nst.saliency import saliency_map
 
 from .inputs import UPLOAD_TYPES, Picked, plain, show_fitted
 
-COLOUR_NAMES = ("orange", "sky blue", "green", "yellow", "blue", "red", "pink", "grey")
+COLOUR_NAMES = ("orange", "sky blue", "teal", "yellow", "dark blue", "red-orange", "mauve", "grey")  # Okabe-Ito
 MODES = ("Everywhere", "Automatic regions", "Mask image")
 KEEP = "Keep the photo"
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
@@ -120,9 +124,47 @@ def start(content: Picked, styles: list[Picked], settings: Settings, masks: list
 
 @st.cache_resource(show_spinner=False)
 def warm_up(weights: str) -> bool:
-    """Once per server process: start the run workers and build the default network in them, so the
-    first visitor's run does not wait for TensorFlow to load."""
+    """Once per server process and network: start the run workers and build the network in them, so
+    the first visitor's run does not wait for TensorFlow to load."""
     default_queue().warm(weights)
+    return True
+
+
+SHUTDOWN_MESSAGE = (
+    "This server is shutting down (a restart or an update): a run in line was cancelled; a running one "
+    "was stopped and keeps its image so far. Download it now: the page loses the server in a few seconds."
+)
+
+
+@st.cache_resource(show_spinner=False)
+def stop_gracefully() -> bool:
+    """Once per server process: on SIGTERM (a restart, a redeploy), stop every run keeping its image
+    and give the pages NST_SHUTDOWN_SECONDS (default 8) to show it before Streamlit stops. Signal
+    handlers can only be set on the main thread, which runs Streamlit's event loop: the handler is
+    installed from there, and wraps Streamlit's own."""
+    grace = float(os.environ.get("NST_SHUTDOWN_SECONDS", "8"))
+    try:
+        loop = Runtime.instance()._get_async_objs().eventloop  # Streamlit's loop (no public accessor)
+    except Exception:  # not under `streamlit run` (AppTest), or Streamlit changed: a plain stop then
+        return False
+
+    def install() -> None:
+        streamlit_stop = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(number: int, frame: object) -> None:
+            signal.signal(signal.SIGTERM, streamlit_stop)  # a second SIGTERM stops at once
+
+            def drain() -> None:
+                default_queue().drain(SHUTDOWN_MESSAGE)
+                time.sleep(grace)
+                loop.call_soon_threadsafe(streamlit_stop, number, None)
+
+            threading.Thread(target=drain, name="nst-shutdown", daemon=True).start()
+
+        if callable(streamlit_stop):
+            signal.signal(signal.SIGTERM, on_sigterm)
+
+    loop.call_soon_threadsafe(install)
     return True
 
 
@@ -162,7 +204,7 @@ def loss_chart(history: list[Losses], height: int = 280, sizes: list[tuple[int, 
             color=alt.Color(
                 "loss:N", sort=list(colours),
                 scale=alt.Scale(domain=list(colours), range=list(colours.values())),
-                legend=alt.Legend(orient="top", title=None, columns=3, columnPadding=8, symbolSize=40),
+                legend=alt.Legend(orient="top", title=None, columns=5, columnPadding=6, symbolSize=40),
             ),
         )
         .properties(height=height)
@@ -232,7 +274,7 @@ def live_stage() -> None:
     if status.done:
         _finish(job, status)
         st.rerun()
-    image_col, side_col = st.columns([1.3, 1])
+    image_col, side_col = st.columns([1, 1])
     with image_col:
         fraction = status.download[0] / status.download[1] if status.download and status.download[1] else status.work
         st.progress(min(fraction, 1.0), text=_status_line(status))

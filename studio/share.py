@@ -82,8 +82,9 @@ def apply(values: dict[str, Any]) -> list[str]:
     st.session_state.update(updates)
     if "optimizer" in updates and "learning_rate" not in updates:
         controls.apply_optimizer_default()
-    if {"content_weight", "style_weight", "tv_weight"} & updates.keys():
-        st.session_state["preset"] = None  # the weights are the link's, not a preset's
+    if {"content_weight", "style_weight", "tv_weight"} & updates.keys():  # the preset these weights are, if any
+        weights = {name: st.session_state.get(name) for name in ("content_weight", "style_weight", "tv_weight")}
+        st.session_state["preset"] = next((name for name, preset in controls.PRESETS.items() if preset == weights), None)
     return problems
 
 
@@ -252,7 +253,7 @@ def share_box(settings: Settings | None) -> None:
             content = s.get("content_sample") if s.get("content_mode") == "Samples" else None
             style = s.get("styles_sample") if s.get("styles_mode") == "Samples" and len(s.get("style_slots", [0])) == 1 else None
             base = (st.context.url or "").rstrip("/")
-            st.code(f"{base}/?{link_query(settings, content, style)}", language=None, wrap_lines=True)
+            st.code(f"{base}/?{link_query(settings, content, style)}", language=None, wrap_lines=False)
             st.caption("Copy this link (the icon at its right) to reopen these settings and samples. "
                        + ("Uploaded images are not part of a link." if content is None or style is None else ""))
         st.file_uploader("Restore from a run's settings (JSON)", type=["json"], key="share_json_upload",

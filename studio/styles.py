@@ -38,7 +38,7 @@ def style_inputs() -> tuple[list[Picked], tuple[float, ...] | None]:
             weight = weight_col.slider(f"Weight of painting {number}", 0.0, 1.0, step=0.05, key=f"blend_{slot}",
                                        help="Blend: the paintings' weights are normalised to sum to 1. "
                                        "With regions, a weight scales that painting's strength in its region.")
-            remove_col.button("Remove", key=f"remove_style_{slot}", on_click=_remove, args=(slot,),
+            remove_col.button("", key=f"remove_style_{slot}", on_click=_remove, args=(slot,),
                               icon=":material/delete:", help=f"Remove painting {number}")
             weights.append(weight)
         if choice is not None:

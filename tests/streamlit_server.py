@@ -78,7 +78,8 @@ def streamlit_server(timeout: float = 90, env: dict[str, str] | None = None) -> 
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],  # else as `make app`: .streamlit/config.toml
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "NST_SHUTDOWN_SECONDS": "1", **(env or {})},  # quick to stop after the tests
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -230,9 +230,9 @@ def test_a_shared_link_opens_inside_the_network_in_chromium(served):
         page.screenshot(path=str(ARTIFACTS / "browser-7-inside.png"))
 
         page.get_by_role("tab", name="Style is statistics").click()
-        page.get_by_text("of the painting's own size away").wait_for(timeout=30_000)
+        page.get_by_text("as a share of the size of the painting's").wait_for(timeout=30_000)
         page.get_by_role("tab", name="Reconstructions").click()
-        page.get_by_role("slider", name="Size (px)").press("Home")  # 64 px
+        page.get_by_role("slider", name="Size (px)").press("Home")  # 128 px
         _settle(page)
         page.get_by_role("slider", name="Iterations per image").press("Home")  # 10 iterations
         _settle(page)
@@ -246,3 +246,25 @@ def test_a_shared_link_opens_inside_the_network_in_chromium(served):
         page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
         page.get_by_text(re.compile(r"^384 px · 150 iterations")).wait_for(timeout=30_000)  # the link's size, kept
         browser.close()
+
+
+def test_a_server_told_to_stop_hands_each_page_its_image_so_far():
+    """SIGTERM (a restart or a redeploy) stops the runs, keeping their images, and the page shows the
+    result with its download before the server goes; a visitor used to get only 'Connection error'."""
+    import signal
+
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    with streamlit_server(env={"NST_SHUTDOWN_SECONDS": "8"}) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        _small_run(page, server.url, steps_key="End")  # 1000 iterations
+        page.get_by_role("button", name="Stylise").click()
+        page.get_by_text(re.compile(r"Step [3-9]\d* of 1000")).wait_for(timeout=180_000)
+        server.process.send_signal(signal.SIGTERM)
+        page.get_by_role("button", name="Download result (PNG)").wait_for(timeout=8_000)
+        assert page.get_by_text("This server is shutting down").count()
+        browser.close()
+        server.process.wait(timeout=30)  # and then it does stop

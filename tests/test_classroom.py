@@ -79,7 +79,7 @@ def _series(at: AppTest, kind: str, expected: int) -> None:
 def test_reconstructions_and_the_tradeoff_grid_fill_their_grids():
     at = _inside(_open())
     _until_seen(at)  # else the look inside may finish mid-run and rerun the page before its buttons are drawn
-    at.slider(key="inside_size").set_value(64)
+    at.slider(key="inside_size").set_value(128)
     at.slider(key="inside_steps").set_value(10).run()
     at.button(key="go_content_lesson").click().run()
     at.run()  # the page as redrawn after the click (AppTest may return before following st.rerun)
@@ -236,7 +236,7 @@ def test_the_loss_chart_marks_each_size_change():
 def test_stop_ends_a_series_and_keeps_the_image_so_far():
     at = _inside(_open())
     _until_seen(at)
-    at.slider(key="inside_size").set_value(64)
+    at.slider(key="inside_size").set_value(128)
     at.slider(key="inside_steps").set_value(200).run()
     at.button(key="go_style_lesson").click().run()
     series = at.session_state["series_done"]["style"]

@@ -3,6 +3,7 @@
 import os
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,3 +214,44 @@ def test_the_time_left_stays_steady_across_a_coarse_to_fine_run(fixed, per_pixel
         assert abs(eta - truth) <= truth / 3, (step, eta, truth)
     for (before, _), (after, _) in zip(etas[2:], etas[3:]):
         assert after <= 1.25 * before
+
+
+def _scratch(pid: int) -> Path:
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return Path(next(v for v in environ if v.startswith(b"TMPDIR=")).split(b"=", 1)[1].decode())
+
+
+def test_a_killed_worker_keeps_the_last_preview_and_its_scratch_folder_goes(line, tiny_pair):
+    """A worker killed mid-run (out of memory, a crash) leaves the visitor the image of its last
+    preview as a 'failed' result; its temporary folder (TensorFlow's autograph files) is removed."""
+    job = Job(*tiny_pair, LONG.replace(preview_every=2)).start(line)
+    _wait_until(lambda: job.status().step >= 5)
+    pid = line.workers[0].pid
+    scratch = _scratch(pid)
+    assert scratch.is_dir() and any(scratch.glob("__autograph_generated_file*"))
+    last = job.status()
+    os.kill(pid, signal.SIGKILL)
+    status = wait_for(job, 60)
+    result = status.result
+    assert status.error is None and result.reason == "failed" and result.image.shape == (64, 64, 3)
+    assert "ended unexpectedly" in result.message and "Kept the image from step" in result.message
+    assert result.snapshots[0][0] >= last.step - 2 and result.steps_done >= last.step
+    _wait_until(lambda: not scratch.exists(), timeout=10)
+    again = wait_for(Job(*tiny_pair, QUICK).start(line), 300)
+    assert again.result.reason == "completed"
+    scratch = _scratch(line.workers[0].pid)
+    line.close()  # the server stops: its workers' folders go too
+    _wait_until(lambda: not scratch.exists(), timeout=20)
+
+
+def test_a_draining_line_stops_every_run_keeping_its_image_and_refuses_new_ones(line, tiny_pair):
+    running = Job(*tiny_pair, LONG).start(line)
+    waiting = Job(*tiny_pair, QUICK).start(line)
+    _wait_until(lambda: running.status().step >= 2)
+    line.drain("The server is shutting down.")
+    first, second = wait_for(running, 60), wait_for(waiting, 10)
+    assert first.result.reason == "cancelled" and first.result.message.startswith("The server is shutting down.")
+    assert first.result.steps_done >= 2 and first.result.image.shape == (64, 64, 3)
+    assert second.error == "The server is shutting down."
+    with pytest.raises(Exception, match="shutting down"):
+        Job(*tiny_pair, QUICK).start(line)

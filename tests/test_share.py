@@ -62,3 +62,15 @@ def test_visitor_text_has_nothing_markdown_could_turn_into_a_link(text):
     assert unescaped.replace("\u2060", "") == text  # the same characters on screen
     assert not re.search(r"[a-z]+://|www\.|[\w.+-]@", unescaped, re.IGNORECASE), shown  # no autolink starts
     assert "](" not in shown and "[" not in shown.replace("\\[", "")  # no Markdown link
+
+
+def test_a_restored_link_highlights_the_preset_its_weights_are():
+    bold = controls.PRESETS["bold"]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({name: f"{value:g}" for name, value in bold.items()})
+    at.run()
+    assert not at.exception and at.segmented_control(key="preset").value == "bold"
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"style_weight": "0.5"})
+    at.run()
+    assert at.segmented_control(key="preset").value is None  # no preset has these weights

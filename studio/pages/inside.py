@@ -6,8 +6,8 @@ from nst import NSTError
 from nst.lessons import (BLOCKS, LESSON_SIZE, LESSON_STEPS, content_reconstructions, lesson_settings,
                          style_reconstructions, tradeoff_grid)
 from studio import controls, runs, series
-from studio.inputs import image_input
-from studio.network_views import feature_grid, gram_figure, inspection, layer_note
+from studio.inputs import image_input, plain
+from studio.network_views import feature_grid, gram_figure, image_names, inspection, layer_note
 
 settings, problem = controls.settings_from_state()
 
@@ -34,8 +34,9 @@ with main_col:
         seen = inspection(content, style, settings)
         if seen is not None:
             images = list(seen.views)
-            names = {"photo": "the photo", "painting": "the painting", "result": "the latest result"}
-            image_name = st.radio("Image", images, format_func=names.get, horizontal=True, key="inside_image")
+            names = image_names()
+            image_name = st.radio("Image", images, format_func=lambda name: names.get(name, name), horizontal=True,
+                                  key="inside_image")
             layers = list(seen.views[image_name])
             st.session_state.setdefault("inside_layer", layers[0])
             layer = st.select_slider("Layer", layers, key="inside_layer",
@@ -53,26 +54,29 @@ with main_col:
             layer = st.select_slider("Style layer", gram_layers, key="inside_gram_layer")
             others = [name for name in seen.views if name != "painting"]
             other = st.radio("Compare the painting with", others, horizontal=True, key="inside_gram_other",
-                             format_func={"photo": "the photo", "result": "the latest result"}.get)
+                             format_func=lambda name: image_names().get(name, name))
             figure, distance = gram_figure(seen, layer, other)
             st.pyplot(figure, width="stretch")
             st.markdown(
                 f"Entry *(i, j)* of a Gram matrix is how strongly channels *i* and *j* fire **together**, summed "
                 f"over every location: *where* they fire is thrown away. So two pictures with the same Gram "
                 f"matrices share textures and colours, not layout. That is what the style loss compares: "
-                f"here {other if other != 'result' else 'the result'}'s matrix at {layer} is "
-                f"**{distance:.0%}** of the painting's own size away from it."
+                f"here {plain(image_names()[other], 120)} differs from the painting at {layer} by **{distance:.0%}** "
+                f"(the distance between the two matrices, as a share of the size of the painting's)."
             )
     with rebuild_tab:
         st.markdown(
             "Gatys et al.'s figure 1: start from noise and ask for one thing only. **Content** of one layer: "
-            "shallow layers rebuild the exact pixels, deep layers keep the objects and let the pixels go. "
+            "shallow layers rebuild the exact pixels; deeper ones keep the parts of things (eyes, a nose, "
+            "outlines) in their places and let the colours and the exact pixels go. A little smoothing (the "
+            "sidebar's TV weight) clears the noise that deep layers do not care about. "
             "**Style** up to a layer: the texture grows in scale as deeper layers join."
         )
         size_col, steps_col = st.columns(2)
         st.session_state.setdefault("inside_size", LESSON_SIZE)
         st.session_state.setdefault("inside_steps", LESSON_STEPS)
-        size = size_col.slider("Size (px)", 64, 256, step=32, key="inside_size")
+        size = size_col.slider("Size (px)", LESSON_SIZE, 256, step=32, key="inside_size",
+                               help="From 128 px: below it the deepest layers have too few locations to keep anything.")
         steps = steps_col.slider("Iterations per image", 10, 200, step=10, key="inside_steps")
         base = lesson_settings(settings, size, steps)
         content_col, style_col = st.columns(2)

@@ -18,6 +18,11 @@ inputs_col, stage_col = st.columns([1, 2.7], gap="medium")
 with inputs_col:
     content = image_input("content", "Content photo")
     styles, blend = style_inputs()
+    if settings is not None and blend is not None:
+        try:
+            settings = settings.replace(style_blend=blend)
+        except NSTError as exc:
+            settings, problem = None, str(exc)
     masks = None
     if content is not None and styles:
         open_ = st.session_state.get("region_mode", "Everywhere") != "Everywhere" or (settings and settings.saliency > 0)
@@ -25,31 +30,29 @@ with inputs_col:
             masks = region_controls(content, styles)
             if settings is not None and settings.saliency > 0:
                 saliency_view(content)
+    # right after the inputs, so that on a phone (one column) it is on the first screen
+    waiting_for = ("the settings to be fixed (see the message)" if settings is None else "a content photo" if content is None
+                   else "a painting in every slot (upload one or remove the slot)" if not styles else None)
+    if st.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
+                 disabled=runs.busy() or waiting_for is not None,
+                 help=f"Waiting for {waiting_for}." if waiting_for else "Start a run with the settings in the sidebar."):
+        try:
+            runs.start(content, styles, settings, masks)
+        except NSTError as exc:
+            st.session_state["last_error"] = str(exc)
+        st.rerun()  # redraw with the button disabled and the live stage showing
+    if waiting_for and not runs.busy():
+        st.caption(f"Stylise waits for {waiting_for}.")
+    elif settings is not None:
+        st.caption(
+            f"{settings.size} px · {settings.steps} iterations · {controls.OPTIMIZER_LABELS[settings.optimizer]} · "
+            f"style weight {settings.style_weight:g} · {controls.source_label(settings)}"
+        )
     share_box(settings)
-if settings is not None and blend is not None:
-    try:
-        settings = settings.replace(style_blend=blend)
-    except NSTError as exc:
-        settings, problem = None, str(exc)
 
 with stage_col:
     if problem:
         st.error(problem)
-    ready = settings is not None and content is not None and bool(styles)
-    button_col, summary_col = st.columns([1, 4], vertical_alignment="center")
-    if settings is not None:
-        summary_col.caption(
-            f"{settings.size} px · {settings.steps} iterations · {controls.OPTIMIZER_LABELS[settings.optimizer]} · "
-            f"style weight {settings.style_weight:g} · {controls.source_label(settings)}"
-        )
-    if button_col.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
-                         disabled=runs.busy() or not ready, help="Start a run with the settings in the sidebar."):
-        try:
-            runs.start(content, styles, settings, masks)
-        except NSTError as exc:
-            st.error(str(exc))
-        else:
-            st.rerun()  # redraw with the button disabled and the live stage showing
     error = st.session_state.pop("last_error", None)
     if error:
         st.error(error)
@@ -62,9 +65,10 @@ with stage_col:
         result_stage(finished[-1])
     else:
         st.info(
-            "Pick a photo and a painting on the left (samples or your own), tune the sidebar if you like, "
-            "then press **Stylise**. The image repaints itself here while the loss curves fall. "
-            "**Inside the network** (top left) shows what the network sees."
+            "Pick a photo and a painting (samples or your own), tune the settings if you like (the sidebar; "
+            "the **>** at the top left opens it on a phone), then press **Stylise**. The image repaints itself "
+            "here while the loss curves fall. **Inside the network**, in the sidebar's menu, shows what the "
+            "network sees."
         )
 
 if finished:
