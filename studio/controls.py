@@ -97,20 +97,31 @@ def source_label(settings: Settings) -> str:
     return label
 
 
-# widgets drawn by one page only whose values should survive a visit to the other page (Streamlit
-# forgets a widget's value when a run does not draw it, unless the value is set again); no button's
-# key may start with these: a button's value cannot be set
+# widgets drawn by the pages (not the sidebar) whose values must survive a visit to another page; no
+# button's key may start with these: a button's value cannot be set
 KEPT_ACROSS_PAGES = ("content_", "styles", "blend_", "look_", "region_", "segments", "inside_")
+KEPT = "_page_widgets"  # their values as the last run began
 
 
 def init_state() -> None:
-    """Defaults for a new session, and every page's widget values kept while another page shows."""
+    """Defaults for a new session, and every page's widget values kept while another page shows.
+
+    Streamlit forgets the value of a widget that a run does not draw, and on a page change in the
+    browser it drops the values of the widgets the old page drew before the new run starts (so a
+    photo picked on the studio was back to the first sample after a visit to the other page). Each
+    run therefore records those values, puts back any that were dropped, and sets them again, which
+    keeps them while another page shows. An uploader's file cannot be set (studio/inputs.py keeps it).
+    """
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
     st.session_state.setdefault("weights_source", next(iter(weight_sources())))
+    kept = st.session_state.setdefault(KEPT, {})
+    for key, value in kept.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
     for key in list(st.session_state):
         if isinstance(key, str) and key.startswith(KEPT_ACROSS_PAGES) and not key.endswith("_upload"):
-            st.session_state[key] = st.session_state[key]  # (an uploader's value cannot be set: not kept)
+            st.session_state[key] = kept[key] = st.session_state[key]
 
 
 def apply_optimizer_default() -> None:

@@ -32,14 +32,16 @@ def visitor_name(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-AUTOLINK_TRIGGERS = re.compile(r"(?=[.:@])")  # where GFM's autolinks start: http://, www., a@b.c
+# where GitHub-flavoured Markdown makes a link of plain text: http(s)://, ftp://, mailto:, xmpp:, www. and
+# the @ of an e-mail address; an invisible word joiner there (h⁠ttp://) breaks the pattern, not the text
+AUTOLINK_TRIGGERS = re.compile(r"(?i)(?<=h)(?=ttps?:)|(?<=f)(?=tp:)|(?<=m)(?=ailto:)|(?<=x)(?=mpp:)|(?<=w)(?=ww\.)|(?=@)")
 
 
 def plain(text: str, limit: int = 60) -> str:
     """A visitor's text made safe to show in Markdown, as plain text: shortened, every Markdown and
     HTML character escaped (so `[x](http://…)` or `![](…)` is shown, never rendered), and an invisible
-    word joiner before every '.', ':' and '@', without which Streamlit's Markdown turns a bare URL,
-    a www. name or an e-mail address into a link despite the escapes."""
+    word joiner inside every autolink trigger, without which Streamlit's Markdown turns a bare URL, a
+    www. name or an e-mail address into a link despite the escapes."""
     joined = AUTOLINK_TRIGGERS.sub("\u2060", visitor_name(text, limit))
     return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])", r"\\\1", joined)
 
@@ -73,20 +75,20 @@ def _keep_upload(prefix: str) -> None:
     it); clearing the uploader forgets it."""
     upload = st.session_state.get(f"{prefix}_upload")
     if upload is None:
-        st.session_state.pop(f"{prefix}_kept", None)
+        st.session_state.pop(f"upload_{prefix}", None)
     else:
-        st.session_state[f"{prefix}_kept"] = (upload.name, upload.getvalue())
+        st.session_state[f"upload_{prefix}"] = (upload.name, upload.getvalue())
 
 
 def _forget_upload(prefix: str) -> None:
-    st.session_state.pop(f"{prefix}_kept", None)
+    st.session_state.pop(f"upload_{prefix}", None)
 
 
 def _uploaded(prefix: str, label: str) -> Picked | None:
     """The upload picker: a drop zone, and the file uploaded last (kept across pages)."""
     st.file_uploader(f"Upload a {label.lower()}", type=UPLOAD_TYPES, key=f"{prefix}_upload",
                      label_visibility="collapsed", on_change=_keep_upload, args=(prefix,))
-    kept = st.session_state.get(f"{prefix}_kept")
+    kept = st.session_state.get(f"upload_{prefix}")
     if kept is None:
         st.caption("Drag and drop an image: PNG, JPEG, WebP, BMP, GIF or TIFF.")
         return None
@@ -101,7 +103,7 @@ def _uploaded(prefix: str, label: str) -> Picked | None:
     if st.session_state.get(f"{prefix}_upload") is None:  # back from another page: the uploader is empty
         name_col, remove_col = st.columns([4, 1], vertical_alignment="center")
         name_col.caption(f"{shown}, uploaded earlier. Drop another image above to replace it.")
-        remove_col.button("", icon=":material/close:", key=f"{prefix}_forget", on_click=_forget_upload, args=(prefix,),
+        remove_col.button("", icon=":material/close:", key=f"forget_{prefix}_upload", on_click=_forget_upload, args=(prefix,),
                           help=f"Forget {shown}")
     return Picked(visitor_name(name), data, preview)
 

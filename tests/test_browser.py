@@ -268,3 +268,71 @@ def test_a_server_told_to_stop_hands_each_page_its_image_so_far():
         assert page.get_by_text("This server is shutting down").count()
         browser.close()
         server.process.wait(timeout=30)  # and then it does stop
+
+
+def _main_selections(page) -> list[str]:
+    return [box.input_value() for box in page.locator("[data-testid=stMain] [data-testid=stSelectbox] input").all()]
+
+
+def test_the_inputs_survive_a_visit_to_the_other_page(served):
+    """Studio -> Inside the network -> Studio keeps the uploaded photo and both paintings; Inside shows
+    the studio's pair. (The browser dropped the old page's widget values on a page change.)"""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(served.url)
+        page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
+        _settle(page)
+        page.locator("[data-testid=stMain] [data-testid=stSelectbox]").nth(1).click()
+        page.get_by_role("option", name="great wave").click()
+        _settle(page)
+        page.get_by_role("button", name="Add a painting").click()
+        page.get_by_text("Style painting 2", exact=True).wait_for(timeout=30_000)
+        _settle(page)
+        page.get_by_role("radio", name="Upload").nth(0).click()
+        _settle(page)
+        page.locator("input[type=file]").nth(0).set_input_files(str(ROOT / "assets/content/coffee.jpg"))
+        page.get_by_text("coffee.jpg").wait_for(timeout=30_000)
+        _settle(page)
+        before = _main_selections(page)
+        assert before[0] == "great wave" and len(before) == 2, before
+
+        page.get_by_role("link", name="Inside the network").click()
+        page.get_by_text("What a layer sees").wait_for(timeout=60_000)
+        _settle(page)
+        assert _main_selections(page) == ["great wave"] and page.get_by_text("coffee.jpg").count()
+
+        page.get_by_role("link", name="Studio").click()
+        page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
+        _settle(page)
+        assert _main_selections(page) == before
+        assert page.get_by_text("coffee.jpg").count() and page.get_by_role("button", name="Stylise").is_enabled()
+        browser.close()
+
+
+def test_one_browser_cannot_crowd_out_the_others(served):
+    """Tabs of one browser share its cookie: the third run it asks for while two are in line or
+    running is refused with a sentence; another browser still gets in line."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        crowd = browser.new_context()
+        tabs = [crowd.new_page() for _ in range(3)]
+        for tab in tabs:
+            _small_run(tab, served.url, steps_key="End")  # 1000 iterations
+        for tab in tabs[:2]:
+            tab.get_by_role("button", name="Stylise").click()
+            tab.get_by_role("button", name="Stop").wait_for(timeout=30_000)
+        tabs[2].get_by_role("button", name="Stylise").click()
+        tabs[2].get_by_text("This browser already has 2 runs in line or running").wait_for(timeout=30_000)
+        other = browser.new_context().new_page()
+        _small_run(other, served.url)
+        other.get_by_role("button", name="Stylise").click()
+        other.get_by_text(re.compile(r"In line: number 2")).wait_for(timeout=30_000)
+        for tab in tabs[:2]:
+            tab.get_by_role("button", name="Stop").click()
+        other.get_by_role("button", name="Download result (PNG)").wait_for(timeout=120_000)
+        browser.close()
