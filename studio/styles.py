@@ -19,8 +19,9 @@ def _remove(slot: int) -> None:
 
 
 def style_inputs() -> tuple[list[Picked], tuple[float, ...] | None]:
-    """Draw a picker per style painting (add, remove, weight each); return the chosen paintings and
-    their blend weights (None for a single painting), or no paintings while an upload is missing."""
+    """Draw a picker per style painting (remove and weight each when there are several; the button
+    that adds one is `add_painting_button`); return the chosen paintings and their blend weights (None
+    for a single painting), or no paintings while an upload is missing."""
     st.session_state.setdefault("style_slots", [0])
     st.session_state.setdefault("next_style_slot", 1)
     slots = st.session_state.style_slots
@@ -43,9 +44,13 @@ def style_inputs() -> tuple[list[Picked], tuple[float, ...] | None]:
             weights.append(weight)
         if choice is not None:
             picked.append(choice)
-    if len(slots) < MAX_STYLES:
-        st.button("Add a painting", icon=":material/add:", on_click=_add, key="add_style",
-                  help="Blend several paintings, or give each its own region of the photo.")
     if len(picked) < len(slots):  # an upload slot is still empty: nothing to run yet
         return [], None
     return picked, tuple(weights) if len(slots) > 1 else None
+
+
+def add_painting_button() -> None:
+    """The button that adds a painting slot (up to MAX_STYLES)."""
+    if len(st.session_state.style_slots) < MAX_STYLES:
+        st.button("Add a painting", icon=":material/add:", on_click=_add, key="add_style",
+                  help="Blend several paintings, or give each its own region of the photo.")

@@ -96,7 +96,7 @@ def test_an_uploaded_file_name_is_shown_not_rendered(app):
     app.segmented_control(key="content_mode").set_value("Upload").run()
     name = "<b>x</b>[click me](http://evil.example)![](http://e.x/i).png"
     app.file_uploader(key="content_upload").set_value((name, b"not a png", "image/png")).run()
-    (error,) = [e.value for e in app.error]
+    (error,) = [e.value.replace("\u2060", "") for e in app.error]  # less the joiners that stop autolinks
     # every Markdown character is escaped: no link, no image, no HTML reaches the page
     assert "\\[click me\\]\\(http\\://evil\\.example\\)" in error and "\\!\\[\\]" in error and "\\<b\\>" in error
 

@@ -54,10 +54,10 @@ def test_inside_the_network_shows_feature_maps_and_gram_matrices():
     at.select_slider(key="inside_layer").set_value("block5_conv1").run()
     assert any("block5_conv1: the 8 strongest of its 512 channels" in c for c in _captions(at))
     assert any("sees whole objects" in m.value for m in at.markdown)
-    distances = [m.value for m in at.markdown if "of the painting's own size away" in m.value]
-    assert distances and "block1_conv1" in distances[0]
+    distances = [m.value for m in at.markdown if "as a share of the size of the painting's" in m.value]
+    assert distances and "at block1_conv1 by" in distances[0]
     at.select_slider(key="inside_gram_layer").set_value("block4_conv1").run()
-    assert any("block4_conv1 is" in m.value for m in at.markdown if "away from it" in m.value)
+    assert any("at block4_conv1 by" in m.value for m in at.markdown if "as a share of" in m.value)
 
 
 def _captions(at: AppTest) -> list[str]:

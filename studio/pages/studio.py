@@ -8,12 +8,12 @@ from studio.gallery import gallery, result_stage
 from studio.inputs import image_input
 from studio.regions import region_controls, saliency_view
 from studio.share import share_box
-from studio.styles import style_inputs
+from studio.styles import add_painting_button, style_inputs
 
 settings, problem = controls.settings_from_state()
 finished = st.session_state.setdefault("runs", [])
 
-st.markdown("#### :material/palette: NST Studio — repaint a photo in the style of a painting")
+st.markdown("#### :material/palette: NST Studio", help="Repaint a photo in the style of a painting.")
 inputs_col, stage_col = st.columns([1, 2.7], gap="medium")
 with inputs_col:
     content = image_input("content", "Content photo")
@@ -23,6 +23,8 @@ with inputs_col:
             settings = settings.replace(style_blend=blend)
         except NSTError as exc:
             settings, problem = None, str(exc)
+    stylise_slot = st.container()  # right after the pickers, so that on a phone (one column) it is on the first
+    add_painting_button()           # screen; filled below, once the regions (which it needs) are drawn
     masks = None
     if content is not None and styles:
         open_ = st.session_state.get("region_mode", "Everywhere") != "Everywhere" or (settings and settings.saliency > 0)
@@ -30,24 +32,25 @@ with inputs_col:
             masks = region_controls(content, styles)
             if settings is not None and settings.saliency > 0:
                 saliency_view(content)
-    # right after the inputs, so that on a phone (one column) it is on the first screen
-    waiting_for = ("the settings to be fixed (see the message)" if settings is None else "a content photo" if content is None
-                   else "a painting in every slot (upload one or remove the slot)" if not styles else None)
-    if st.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
-                 disabled=runs.busy() or waiting_for is not None,
-                 help=f"Waiting for {waiting_for}." if waiting_for else "Start a run with the settings in the sidebar."):
-        try:
-            runs.start(content, styles, settings, masks)
-        except NSTError as exc:
-            st.session_state["last_error"] = str(exc)
-        st.rerun()  # redraw with the button disabled and the live stage showing
-    if waiting_for and not runs.busy():
-        st.caption(f"Stylise waits for {waiting_for}.")
-    elif settings is not None:
-        st.caption(
-            f"{settings.size} px · {settings.steps} iterations · {controls.OPTIMIZER_LABELS[settings.optimizer]} · "
-            f"style weight {settings.style_weight:g} · {controls.source_label(settings)}"
-        )
+    with stylise_slot:
+        waiting_for = ("the settings to be fixed (see the message)" if settings is None else "a content photo"
+                       if content is None else "a painting in every slot (upload one or remove the slot)" if not styles
+                       else None)
+        if st.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
+                     disabled=runs.busy() or waiting_for is not None,
+                     help=f"Waiting for {waiting_for}." if waiting_for else "Start a run with the settings in the sidebar."):
+            try:
+                runs.start(content, styles, settings, masks)
+            except NSTError as exc:
+                st.session_state["last_error"] = str(exc)
+            st.rerun()  # redraw with the button disabled and the live stage showing
+        if waiting_for and not runs.busy():
+            st.caption(f"Stylise waits for {waiting_for}.")
+        elif settings is not None:
+            st.caption(
+                f"{settings.size} px · {settings.steps} iterations · {controls.OPTIMIZER_LABELS[settings.optimizer]} · "
+                f"style weight {settings.style_weight:g} · {controls.source_label(settings)}"
+            )
     share_box(settings)
 
 with stage_col:
