@@ -1,22 +1,26 @@
 # make app   set up .venv (first time) and start the studio
-# make test  set up .venv (first time) and run the tests
+# make test  set up .venv (first time), check the code with ruff and run the tests
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: app test bench
+.PHONY: app test lint bench
 app: $(VENV)/.installed
 	$(PY) -m streamlit run streamlit_app.py
 
-test: $(VENV)/.installed
+test: lint
 	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_step.py
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-offline.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-offline.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-offline.txt
+	$(PY) -m pip install --quiet --no-deps --editable .  # the `nst` command
 	touch $@

@@ -7,7 +7,8 @@ keeps every default (cat x swirls, 256 px, the fast mode; the ImageNet weights f
 offline VGG16 where they cannot be downloaded) and presses Stylise --runs times. For each run it
 prints the seconds from the click until the page shows step 1, until it shows a step at or past the
 first preview (the default refreshes the image every 5 steps), and until the run is over (its Stop
-button gone) and the result's download button shows. The first run includes building the network. The page polls the run once a second,
+button gone) and the result's download button shows. The first run includes building the network. The page polls
+the run once a second,
 so each time is up to about a second late.
 
 Interleaved with each studio run, a bare-engine process (warm: its network built by a first, untimed

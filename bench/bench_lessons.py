@@ -56,7 +56,8 @@ def main() -> None:
     out = ROOT / "bench" / "screenshots" / f"lessons_{args.content}_{args.style}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.concatenate(rows, axis=0)).save(out)
-    print(f"median {statistics.median(seconds):.1f} s per image ({args.size} px, {args.steps} L-BFGS steps); {out.relative_to(ROOT)}")
+    median = statistics.median(seconds)
+    print(f"median {median:.1f} s per image ({args.size} px, {args.steps} L-BFGS steps); {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,8 @@ def effects(backbone, size: int) -> None:
         for strength in (0.0, 10.0):
             image = list(stylise(photo, style, base.replace(saliency=strength), backbone=backbone))[-1].image
             change = np.abs(image - photo)
-            cells.append(f"saliency {strength:g}: subject {change[subject].mean():.3f}, background {change[background].mean():.3f}")
+            cells.append(f"saliency {strength:g}: subject {change[subject].mean():.3f}, "
+                         f"background {change[background].mean():.3f}")
         for weight in (0.0, 1e6, 1e7):
             image = list(stylise(photo, style, base.replace(edge_weight=weight), backbone=backbone))[-1].image
             distance = float(edge_distance(tf.constant(image[None]), tf.constant(photo[None])))

@@ -45,8 +45,8 @@ from bench_step import engine_seconds_per_step  # noqa: E402
 from tutorial_reference import TutorialLoop  # noqa: E402
 
 from nst import Settings, Step, load_backbone, load_image, stylise  # noqa: E402
-from nst.images import resize_array  # noqa: E402
 from nst.backbone import cast_network  # noqa: E402
+from nst.images import resize_array  # noqa: E402
 from nst.precision import resolve  # noqa: E402
 
 # the default fast mode, on the tutorial's loss (the TutorialLoop's): bench_time_to_quality.py measures

@@ -49,8 +49,8 @@ from bench_quality import PAIRS, painting, parse_changes, photo  # noqa: E402
 
 from nst import Settings, Step, load_backbone, stylise  # noqa: E402
 from nst.backbone import FeatureExtractor  # noqa: E402
-from nst.objective import Objective, objective_calibration  # noqa: E402
 from nst.images import resize_array  # noqa: E402
+from nst.objective import Objective, objective_calibration  # noqa: E402
 from nst.precision import resolve  # noqa: E402
 from nst.quality import Quality, measure  # noqa: E402
 
@@ -118,7 +118,8 @@ def main() -> None:
     results: dict[str, dict] = {}
     for content_name, style_name in PAIRS[: args.pairs]:
         content, style = photo(content_name, args.size), painting(style_name, args.size)
-        objective = Objective(extractor, content, [style], base, *objective_calibration(base, backbone, content.shape[:2], content.shape[:2]))
+        calibration = objective_calibration(base, backbone, content.shape[:2], content.shape[:2])
+        objective = Objective(extractor, content, [style], base, *calibration)
 
         def loss(image: np.ndarray) -> float:
             return float(objective(tf.constant(resize_array(image, content.shape[:2])[None]))[0])
@@ -128,7 +129,8 @@ def main() -> None:
             return [{"step": n, "seconds": stamps[n - 1], "loss": loss(im), "quality": measure(im, content, style).as_dict()}
                     for n, im in zip(steps, images)]
 
-        reference = track(base.replace(optimizer="adam", scales=1, init="content", steps=args.reference_steps), args.reference_every)
+        reference = track(base.replace(optimizer="adam", scales=1, init="content", steps=args.reference_steps),
+                          args.reference_every)
         final_ref = reference[-1]
         target_loss, target = final_ref["loss"], Quality(**final_ref["quality"])
         pair = f"{content_name}-{style_name}"
@@ -165,7 +167,8 @@ def main() -> None:
             print(f"  {key} {what}: {statistics.median(values):.1f}x  (reached on {sum(v > 0 for v in values)} of {len(values)})")
         print(f"  {key} final loss / target: median {statistics.median(e['final_loss_ratio'] for e in entries):.3f}")
         off = [name for e in entries for name in e["final_outside"]]
-        print(f"  {key} outside 5% at the end: " + (", ".join(f"{n} on {off.count(n)} pairs" for n in dict.fromkeys(off)) or "none"))
+        counts = ", ".join(f"{n} on {off.count(n)} pairs" for n in dict.fromkeys(off))
+        print(f"  {key} outside 5% at the end: " + (counts or "none"))
     out = HERE / f"time_to_quality_{args.size}.json"
     out.write_text(json.dumps(results, indent=1))
 

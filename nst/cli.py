@@ -12,8 +12,8 @@ import os
 import signal
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -290,7 +290,8 @@ class _Progress:
         filled = round(30 * event.step / event.steps)
         losses = event.losses
         terms = " ".join(f"{name} {value:.3e}" for name, value in losses.terms.items())
-        line = f"[{'#' * filled}{'.' * (30 - filled)}] {event.step}/{event.steps} total {losses.total:.3e} {terms} {event.elapsed:.1f}s"
+        bar = f"[{'#' * filled}{'.' * (30 - filled)}]"
+        line = f"{bar} {event.step}/{event.steps} total {losses.total:.3e} {terms} {event.elapsed:.1f}s"
         print("\r" + line if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
     def done(self, message: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -97,7 +97,10 @@ def stylise(
                 *objective_calibration(settings, backbone, shape, content_full.shape[:2]),
                 masks=shape_masks, salience=None if salience is None else resize_mask(salience, shape),
             )
-            start = initial_image(settings, content_image, style_images, shape_masks) if current is None else resize_array(current, shape)
+            if current is None:
+                start = initial_image(settings, content_image, style_images, shape_masks)
+            else:
+                start = resize_array(current, shape)
             current, current_shape = start, shape
         image = tf.Variable(current[None])
         step_once = make_step(objective, settings, image, optimizer)
@@ -109,7 +112,9 @@ def stylise(
             step += 1
             (total, terms), image_finite = step_once()
             losses = Losses(float(total), {name: float(value) for name, value in terms.items()})
-            trouble = guard.check(losses.total, current, step) or (None if bool(image_finite) else "the image stopped being finite")
+            trouble = guard.check(losses.total, current, step)
+            if not trouble and not bool(image_finite):
+                trouble = "the image stopped being finite"
             if trouble:
                 reason, current = "diverged", guard.best_image
                 message = (

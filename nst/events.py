@@ -6,8 +6,8 @@ tests and the benchmarks read them, so this module imports nothing heavy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence, Union
 
 import numpy as np
 
@@ -24,7 +24,7 @@ class Losses:
         return self.terms[name]
 
     @staticmethod
-    def names(history: "Sequence[Losses]") -> list[str]:
+    def names(history: Sequence[Losses]) -> list[str]:
         """The term names of a run's history (the same at every step)."""
         return list(history[0].terms) if history else []
 
@@ -90,4 +90,4 @@ class Inspection:
     views: dict[str, dict[str, LayerView]]
 
 
-Event = Union[Notice, Step, Finished]
+Event = Notice | Step | Finished

@@ -16,7 +16,7 @@ import io
 import struct
 import warnings
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -24,7 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from .errors import NSTError, os_reason
 from .structure import check_structure
 
-ImageSource = Union[str, Path, bytes, bytearray, memoryview, BinaryIO, Image.Image, np.ndarray]
+ImageSource = str | Path | bytes | bytearray | memoryview | BinaryIO | Image.Image | np.ndarray
 
 # Limits on untrusted files, all checked before any pixel is decoded (README, "Limits")
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # Pillow plugin names; JPEG includes MPO (phones)

@@ -64,7 +64,9 @@ def layer_view(
                                gram_distance=gram_distance(reference, gram))
 
 
-def gram_pair(painting: np.ndarray, other: np.ndarray, count: int = GRAM_CHANNELS) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+def gram_pair(
+    painting: np.ndarray, other: np.ndarray, count: int = GRAM_CHANNELS
+) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """The `count` x `count` corner of two Gram matrices that matters most to the painting: the
     channels with the painting's largest diagonal (its strongest responses), strongest first."""
     channels = tuple(int(c) for c in np.argsort(-np.diag(painting), kind="stable")[:count])

@@ -23,9 +23,10 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class Limits:
     stop_grace_seconds: float = 30.0  # NST_STOP_GRACE_SECONDS: a worker that has not stopped by then is killed
 
     @classmethod
-    def from_environment(cls) -> "Limits":
+    def from_environment(cls) -> Limits:
         names = {"slots": "NST_MAX_RUNS", "max_waiting": "NST_MAX_WAITING", "per_visitor": "NST_MAX_PER_VISITOR",
                  "max_run_seconds": "NST_MAX_RUN_SECONDS",
                  "orphan_seconds": "NST_ORPHAN_SECONDS", "stop_grace_seconds": "NST_STOP_GRACE_SECONDS"}
@@ -151,14 +152,14 @@ class Job:
 
     @classmethod
     def inspection(cls, images: dict[str, ImageSource], settings: Settings, watch: Callable[[], bool] | None = None,
-                   visitor: str | None = None) -> "Job":
+                   visitor: str | None = None) -> Job:
         """A job whose result is an `Inspection` of each image (by name) at `settings.size`, on the
         network of `settings.weights`: it waits in the same line and runs in the same workers."""
         job = cls(next(iter(images.values())), (), settings, watch, visitor=visitor)
         job.task = ("inspect", dict(images))
         return job
 
-    def start(self, queue: "RunQueue | None" = None) -> "Job":
+    def start(self, queue: RunQueue | None = None) -> Job:
         """Join the line of `queue` (the server's by default); raises NSTError if the line is full."""
         self.queue = queue or default_queue()
         self.queue.submit(self)
@@ -204,7 +205,8 @@ class Job:
                     s.preview, s.preview_step = event.preview, event.step
             else:
                 if self.stop_message and event.reason == "cancelled":
-                    event = dataclasses.replace(event, message=f"{self.stop_message} Kept the image after {event.steps_done} steps.")
+                    message = f"{self.stop_message} Kept the image after {event.steps_done} steps."
+                    event = dataclasses.replace(event, message=message)
                 s.result, s.preview, s.elapsed = event, event.image, event.elapsed
 
     def _downloading(self, done: int, total: int) -> None:
@@ -242,7 +244,7 @@ class Job:
 class Worker:
     """One worker process (nst/worker.py) and the thread that reads its replies."""
 
-    def __init__(self, on_free: Callable[["Worker"], None], on_network: Callable[[str, tuple[tuple[str, ...], str]], None],
+    def __init__(self, on_free: Callable[[Worker], None], on_network: Callable[[str, tuple[tuple[str, ...], str]], None],
                  on_warmed: Callable[[str], None]):
         self.on_free, self.on_network, self.on_warmed = on_free, on_network, on_warmed
         self.process: subprocess.Popen | None = None

@@ -17,7 +17,7 @@ series is nothing but ordinary runs.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .settings import Settings
 

@@ -38,8 +38,9 @@ Adding a term is one function and one registration:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import tensorflow as tf
 

@@ -14,7 +14,6 @@ import functools
 import platform
 from pathlib import Path
 
-
 PRECISIONS = ("auto", "float32", "bfloat16")
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 

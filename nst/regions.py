@@ -16,7 +16,7 @@ does not; where every mask is 0 the photo is kept). Masks come from three places
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

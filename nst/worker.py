@@ -29,7 +29,8 @@ import pickle
 import queue
 import sys
 import threading
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 
 def main() -> None:

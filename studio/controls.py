@@ -161,7 +161,8 @@ def sidebar() -> None:
             help="Set the three weights at once: gentle keeps more of the photo, bold paints more.",
         )
         st.subheader("Content vs style")
-        st.select_slider("Content weight", OPTIONS["content_weight"], key="content_weight", format_func=_fmt, help=h("content_weight"))
+        st.select_slider("Content weight", OPTIONS["content_weight"], key="content_weight", format_func=_fmt,
+                         help=h("content_weight"))
         st.select_slider("Style weight", OPTIONS["style_weight"], key="style_weight", format_func=_fmt, help=h("style_weight"))
         st.select_slider("Smoothness (TV weight)", OPTIONS["tv_weight"], key="tv_weight", format_func=_fmt, help=h("tv_weight"))
         st.select_slider("Crisp edges (edge weight)", OPTIONS["edge_weight"], key="edge_weight", format_func=_fmt,
@@ -173,7 +174,8 @@ def sidebar() -> None:
 
         st.subheader("Optimisation")
         st.slider("Iterations", **_range("steps"), key="steps", help=h("steps"))
-        st.select_slider("Learning rate", OPTIONS["learning_rate"], key="learning_rate", format_func=_fmt, help=h("learning_rate"))
+        st.select_slider("Learning rate", OPTIONS["learning_rate"], key="learning_rate", format_func=_fmt,
+                         help=h("learning_rate"))
         st.radio("Optimiser", Settings.choices("optimizer"), key="optimizer", horizontal=True,
                  format_func=OPTIMIZER_LABELS.get,
                  on_change=apply_optimizer_default,

@@ -82,7 +82,10 @@ def image_names() -> dict[str, str]:
 
 
 def _digest(source) -> str:
-    data = source.tobytes() if isinstance(source, np.ndarray) else bytes(source) if isinstance(source, (bytes, bytearray)) else str(source).encode()
+    if isinstance(source, np.ndarray):
+        data = source.tobytes()
+    else:
+        data = bytes(source) if isinstance(source, (bytes, bytearray)) else str(source).encode()
     return hashlib.sha256(data).hexdigest()[:16]
 
 

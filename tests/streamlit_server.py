@@ -12,10 +12,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -90,7 +90,7 @@ def streamlit_server(timeout: float = 90, env: dict[str, str] | None = None) -> 
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("streamlit did not start")
+                    raise RuntimeError("streamlit did not start") from None
                 time.sleep(0.5)
         yield Server(url, process)
     finally:

@@ -115,7 +115,8 @@ def test_bad_link_values_get_a_sentence_each_and_the_rest_applies():
     at = _open({"size": "99999", "steps": "ten", "style": "../../etc/passwd", "weights_file": "/etc/passwd",
                 "weights": "random", "colour": "red", "style_weight": "nan", "tv_weight": "3e9", "seed": "5"})
     (warning,) = [w.value.replace("\\", "").replace("\u2060", "") for w in at.warning]  # less escapes and joiners
-    for words in ("size must be a whole number from 32 to 4096, got 99999", "steps='ten': not a whole number", "style='../../etc/passwd': no sample",
+    for words in ("size must be a whole number from 32 to 4096, got 99999", "steps='ten': not a whole number",
+                  "style='../../etc/passwd': no sample",
                   "weights_file: the studio has no control", "weights='random'", "'colour': not a setting",
                   "style_weight must be a finite number >= 0, got nan", "tv_weight=3e+09"):
         assert words in warning, (words, warning)
@@ -149,7 +150,8 @@ def test_the_share_link_round_trips_the_settings():
     studio = STUDIO.replace(learning_rate=STUDIO.lr)
     assert query == link_query(studio.replace(size=320, style_weight=0.2, style_colours="content", tv_smoothing=0.02,
                                               style_layers=("block1_conv1", "block3_conv1")), "cat", "swirls")
-    assert query == "style_weight=0.2&tv_smoothing=0.02&style_colours=content&size=320&style_layers=block1_conv1%2Cblock3_conv1&content=cat&style=swirls"
+    assert query == ("style_weight=0.2&tv_smoothing=0.02&style_colours=content&size=320"
+                     "&style_layers=block1_conv1%2Cblock3_conv1&content=cat&style=swirls")
     again = _open(dict(parse_qsl(query)))
     assert not again.warning
     for key in ("size", "style_weight", "style_colours", "tv_smoothing", "style_layers"):

@@ -212,11 +212,11 @@ def test_every_refusal_comes_before_tensorflow_loads(tmp_path, pair_files):
     code = (
         "import sys, contextlib, io\n"
         "from nst.cli import main\n"
-        "for argv in %r:\n"
+        f"for argv in {cases!r}:\n"
         "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
         "        main(argv)\n"
         "print('tensorflow' in sys.modules)\n"
-    ) % (cases,)
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
                             env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
     assert result.stdout.strip() == "False", result.stderr

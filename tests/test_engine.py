@@ -176,10 +176,10 @@ def test_lbfgs_lowers_the_loss_faster_than_adam_per_step(tiny_pair):
 
 
 def test_coarse_scales_keep_the_tv_balance(tiny_pair):
-    from nst.objective import Objective
-    from nst.backbone import FeatureExtractor
     from nst import load_backbone
+    from nst.backbone import FeatureExtractor
     from nst.losses import size_factors
+    from nst.objective import Objective
 
     content, style = tiny_pair
     extractor = FeatureExtractor(load_backbone("random"), FAST.content_layers, FAST.style_layers)

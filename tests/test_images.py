@@ -1,7 +1,7 @@
 import io
-from pathlib import Path
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest

@@ -91,7 +91,8 @@ def _tutorial_loss(network, image, content, style, weights=(1e4, 1e-2, 30.0)):
     (grams, features), (style_grams, _), (_, content_features) = extract(image), extract(style), extract(content)
     style_loss = tf.add_n([tf.reduce_mean((g - t) ** 2) for g, t in zip(grams, style_grams)]) / 5
     content_loss = tf.reduce_mean((features - content_features) ** 2)
-    return float(weights[0] * content_loss + weights[1] * style_loss + weights[2] * tf.reduce_sum(tf.image.total_variation(image)))
+    tv_loss = tf.reduce_sum(tf.image.total_variation(image))
+    return float(weights[0] * content_loss + weights[1] * style_loss + weights[2] * tv_loss)
 
 
 @pytest.mark.parametrize("objective, side", [("tutorial", 96), ("tutorial", 200), ("normalised", 512)])
@@ -100,8 +101,8 @@ def test_the_tutorial_objective_is_the_tutorial_loss_and_the_normalised_one_is_i
     (the tutorial's size) whatever the aspect ratio; the normalised TV is per pixel elsewhere."""
     from nst import Settings, load_backbone
     from nst.backbone import FeatureExtractor
-    from nst.objective import Objective
     from nst.losses import size_factors
+    from nst.objective import Objective
 
     backbone = load_backbone("random")
     rng = np.random.default_rng(0)
@@ -127,7 +128,8 @@ def test_smooth_total_variation_is_quadratic_below_its_threshold_and_does_not_fa
     # a sharp edge costs about what it costs in the tutorial's TV (times 4/pi, less delta / 2), at any angle
     straight = (x > 31.5).astype(np.float32)
     diagonal = (x + y > 63).astype(np.float32)
-    edges = {name: tf.constant(np.repeat(e[None, :, :, None], 3, -1)) for name, e in (("straight", straight), ("diagonal", diagonal))}
+    edges = {name: tf.constant(np.repeat(e[None, :, :, None], 3, -1))
+             for name, e in (("straight", straight), ("diagonal", diagonal))}
     l1 = {k: float(total_variation(v)) for k, v in edges.items()}
     smooth = {k: float(smooth_total_variation(v, delta)) for k, v in edges.items()}
     assert l1["diagonal"] / l1["straight"] > 1.9  # the L1 TV charges a diagonal staircase twice

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst import NSTError, Settings, load_backbone, load_image
-from nst import precision
+from nst import NSTError, Settings, load_backbone, load_image, precision
 from nst.backbone import FeatureExtractor, cast_network
 from nst.objective import Objective
 

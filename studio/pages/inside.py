@@ -3,8 +3,15 @@
 import streamlit as st
 
 from nst import NSTError
-from nst.lessons import (BLOCKS, LESSON_SIZE, LESSON_STEPS, content_reconstructions, lesson_settings,
-                         style_reconstructions, tradeoff_grid)
+from nst.lessons import (
+    BLOCKS,
+    LESSON_SIZE,
+    LESSON_STEPS,
+    content_reconstructions,
+    lesson_settings,
+    style_reconstructions,
+    tradeoff_grid,
+)
 from studio import controls, runs, series
 from studio.inputs import image_input, plain
 from studio.network_views import feature_grid, gram_figure, image_names, inspection, layer_note
