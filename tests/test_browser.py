@@ -15,6 +15,7 @@ from PIL import Image
 from streamlit_server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
