@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 
 _EXPORTS = {
     "Backbone": "backbone", "load_backbone": "backbone", "stylise": "engine",
-    "Finished": "events", "Losses": "events", "Notice": "events", "Step": "events",
+    "Finished": "events", "Losses": "events", "Notice": "events", "Preview": "events", "Step": "events",
     "NSTError": "errors", "load_image": "images", "save_image": "images", "Settings": "settings",
 }
 __all__ = sorted(_EXPORTS)

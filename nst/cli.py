@@ -152,15 +152,16 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
         fallback = Path(tempfile.gettempdir()) / f"nst-result-{os.getpid()}.png"
         save_image(finished(result.image), fallback)
         raise NSTError(f"{exc} The result was saved to {fallback} instead.") from None
-    from .report import save_plot, write_csv
-
     try:
         for step, image in result.snapshots[:-1]:
             save_image(finished(image), _snapshot_path(output, step))
-        if args.log:
-            write_csv(result.history, args.log)
-        if args.plot:
-            save_plot(result.history, args.plot, title=f"{Path(args.content).name}: {result.message}")
+        if args.log or args.plot:
+            from .report import save_plot, write_csv  # matplotlib: a second to load, only when asked for
+
+            if args.log:
+                write_csv(result.history, args.log)
+            if args.plot:
+                save_plot(result.history, args.plot, title=f"{Path(args.content).name}: {result.message}")
     except OSError as exc:
         raise NSTError(f"Wrote {output}, but not the other outputs: {exc.strerror or exc}.") from None
     if not args.quiet:

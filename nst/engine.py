@@ -5,6 +5,7 @@ tests and the benchmarks all consume:
 
     for event in stylise("photo.jpg", "painting.jpg", Settings(steps=200, preview_every=20)):
         if isinstance(event, Step): ...        # step, losses, elapsed seconds, preview image or None
+        elif isinstance(event, Preview): ...   # the start image, before any step (once)
         elif isinstance(event, Notice): ...    # something the user should see (a weights fallback)
         elif isinstance(event, Finished): ...  # the image, why it stopped, loss history, snapshots
 
@@ -18,23 +19,23 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
 
 from . import precision
-from .backbone import Backbone, DownloadProgress, FeatureExtractor, load_backbone
 from .colour import match_palette
 from .divergence import DivergenceGuard, divergence_advice
-from .events import Event, Finished, Losses, Notice, Step
+from .events import Event, Finished, Losses, Notice, Preview, Step
 from .images import MIN_SIDE, ImageSource, load_image, resize_array
-from .objective import Objective, objective_calibration
-from .optimizers import make_step
 from .regions import resize_mask, style_masks
 from .saliency import saliency_map
 from .schedules import phase_plan, step_cost
 from .settings import Settings, snapshot_schedule
-from .starts import initial_image
+from .starts import StartInputs, first_image
+
+if TYPE_CHECKING:
+    from .backbone import Backbone, DownloadProgress
 
 
 def stylise(
@@ -69,6 +70,28 @@ def stylise(
     region_masks = style_masks(content_full, len(styles_full), masks, settings.segments, settings.segment_styles, settings.seed)
     salience = saliency_map(content_full) if settings.saliency > 0 else None
     keep_photo = photo_keeper(content_full, region_masks)
+    plan = phase_plan(settings, content_full.shape[:2])
+    first_shape = plan[0][0] if plan else content_full.shape[:2]
+    current, fallback = first_image(StartInputs(
+        settings, resize_array(content_full, first_shape), styles_full,
+        None if region_masks is None else [resize_mask(m, first_shape) for m in region_masks],
+    ))
+    if fallback:
+        yield Notice(fallback)
+    yield Preview(keep_photo(resize_array(current, content_full.shape[:2])), time.perf_counter() - started)
+    if not plan:  # no steps: the start is the result, and no network is loaded
+        final = keep_photo(resize_array(current, content_full.shape[:2]))
+        network = "the instant network" if settings.init == "instant" and not fallback else "no network"
+        yield Finished(final, content_full, "completed", "The start image, with no optimisation steps.", 0,
+                       time.perf_counter() - started, [], [(0, final)], [], network, "")
+        return
+    # TensorFlow loads here, once a run optimises (several seconds: --steps 0 never waits for it)
+    import tensorflow as tf
+
+    from .backbone import FeatureExtractor, load_backbone
+    from .objective import Objective, objective_calibration
+    from .optimizers import make_step
+
     if backbone is None:
         backbone = load_backbone(settings.weights, settings.resolved_weights_file, on_download)
     if backbone.warning:
@@ -79,10 +102,8 @@ def stylise(
     history: list[Losses] = []
     snapshot_steps = snapshot_schedule(settings.steps, settings.outputs)
     snapshots: list[tuple[int, np.ndarray]] = []
-    current: np.ndarray | None = None
     reason, message = "completed", f"Finished {settings.steps} steps."
     step = 0
-    plan = phase_plan(settings, content_full.shape[:2])
     total_work, work = sum(step_cost(shape) * n for shape, _, n in plan), 0.0
     objective, current_shape = None, None
     sizes: list[tuple[int, tuple[int, int]]] = []
@@ -97,11 +118,7 @@ def stylise(
                 *objective_calibration(settings, backbone, shape, content_full.shape[:2]),
                 masks=shape_masks, salience=None if salience is None else resize_mask(salience, shape),
             )
-            if current is None:
-                start = initial_image(settings, content_image, style_images, shape_masks)
-            else:
-                start = resize_array(current, shape)
-            current, current_shape = start, shape
+            current, current_shape = resize_array(current, shape), shape
         image = tf.Variable(current[None])
         step_once = make_step(objective, settings, image, optimizer)
         guard = DivergenceGuard(current, step)

@@ -37,6 +37,14 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """The image a run starts from (at the output's size), before its first step."""
+
+    image: np.ndarray
+    elapsed: float
+
+
+@dataclass(frozen=True)
 class Step:
     """Progress after one optimisation step; `losses` were measured on the image before the step."""
 
@@ -90,4 +98,4 @@ class Inspection:
     views: dict[str, dict[str, LayerView]]
 
 
-Event = Notice | Step | Finished
+Event = Notice | Preview | Step | Finished

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .errors import NSTError
-from .events import Finished, Inspection, Losses, Notice, Step
+from .events import Finished, Inspection, Losses, Notice, Preview, Step
 from .images import ImageSource
 from .settings import Settings
 
@@ -186,11 +186,13 @@ class Job:
             )
 
     # called by the queue and its workers
-    def _record(self, event: Notice | Step | Finished | Inspection) -> None:
+    def _record(self, event: Notice | Preview | Step | Finished | Inspection) -> None:
         with self._lock:
             s = self._state
             if isinstance(event, Notice):
                 s.notices.append(event.text)
+            elif isinstance(event, Preview):
+                s.preview, s.preview_step, s.elapsed = event.image, 0, event.elapsed
             elif isinstance(event, Inspection):
                 s.download, s.result = None, event
             elif isinstance(event, Step):

@@ -9,7 +9,7 @@ import tensorflow as tf
 from .backbone import Backbone, FeatureExtractor
 from .errors import NSTError
 from .losses import TERMS, StyleTarget, Targets, gram_matrix, size_factors
-from .settings import Settings
+from .settings import Settings, blend_weights
 
 
 def objective_calibration(
@@ -22,11 +22,6 @@ def objective_calibration(
     for name, factor in size_factors(settings.objective, shape, output_shape).items():
         gains[name] = gains.get(name, 1.0) * factor
     return gains, backbone.tv_smoothing if settings.tv_smoothing is None else settings.tv_smoothing
-
-
-def blend_weights(settings: Settings, count: int) -> np.ndarray:
-    """The style images' blend weights as given (not normalised); equal when `style_blend` is not set."""
-    return np.asarray(settings.style_blend or [1.0] * count, dtype=np.float32)
 
 
 class Objective:

@@ -1,5 +1,6 @@
 """The optimisers of the pixels: L-BFGS (Gatys et al.'s), Adam (the TF tutorial's, and the finish of
-'lbfgs-adam') and SGD (the Keras example's), each as one step function over a tf.Variable image."""
+'lbfgs-adam', whose rate warms up) and SGD (the Keras example's), each as one step function over a
+tf.Variable image."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import keras
 import tensorflow as tf
 
 from .objective import Objective
-from .schedules import WarmUp
 from .settings import DEFAULT_LEARNING_RATES, Settings
 
 
@@ -103,3 +103,25 @@ class LBFGS:
         for (s, y, rho), alpha in zip(self.pairs, reversed(alphas)):
             r += s * (alpha - rho * tf.reduce_sum(y * r))
         return -r
+
+
+ADAM_WARM_UP_STEPS = 10
+
+
+class WarmUp(keras.optimizers.schedules.LearningRateSchedule):
+    """The learning rate rising linearly to `rate` over the first `steps` steps, then constant.
+
+    Adam's first steps are nearly sign-sized (its moments are still empty): at the full rate every
+    pixel would move by the rate at once, which throws the image that L-BFGS left near a minimum out
+    of it (the style loss jumped 20x at the switch). Rising to the rate keeps the finish smooth.
+    """
+
+    def __init__(self, rate: float, steps: int = ADAM_WARM_UP_STEPS):
+        self.rate, self.steps = float(rate), int(steps)
+
+    def __call__(self, step):
+        fraction = keras.ops.minimum(1.0, (keras.ops.cast(step, "float32") + 1.0) / self.steps)
+        return self.rate * fraction
+
+    def get_config(self) -> dict:
+        return {"rate": self.rate, "steps": self.steps}

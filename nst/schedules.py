@@ -1,9 +1,7 @@
 """How a run spends its steps: the sizes of a coarse-to-fine run, the optimiser of each phase, and
-the learning-rate warm-up of the Adam finish."""
+what a step costs (for progress bars and the time left)."""
 
 from __future__ import annotations
-
-import keras
 
 from .images import MIN_SIDE
 from .settings import Settings
@@ -70,25 +68,3 @@ STEP_OVERHEAD_PIXELS = 10_000
 def step_cost(shape: tuple[int, int]) -> float:
     """A step's share of a run's compute at (height, width) `shape`, in pixel-equivalents."""
     return float(shape[0] * shape[1] + STEP_OVERHEAD_PIXELS)
-
-
-ADAM_WARM_UP_STEPS = 10
-
-
-class WarmUp(keras.optimizers.schedules.LearningRateSchedule):
-    """The learning rate rising linearly to `rate` over the first `steps` steps, then constant.
-
-    Adam's first steps are nearly sign-sized (its moments are still empty): at the full rate every
-    pixel would move by the rate at once, which throws the image that L-BFGS left near a minimum out
-    of it (the style loss jumped 20x at the switch). Rising to the rate keeps the finish smooth.
-    """
-
-    def __init__(self, rate: float, steps: int = ADAM_WARM_UP_STEPS):
-        self.rate, self.steps = float(rate), int(steps)
-
-    def __call__(self, step):
-        fraction = keras.ops.minimum(1.0, (keras.ops.cast(step, "float32") + 1.0) / self.steps)
-        return self.rate * fraction
-
-    def get_config(self) -> dict:
-        return {"rate": self.rate, "steps": self.steps}

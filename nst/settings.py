@@ -12,12 +12,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .errors import NSTError
 from .precision import PRECISIONS
 
 OBJECTIVES = ("normalised", "tutorial")  # nst/losses.py
 OPTIMIZERS = ("lbfgs-adam", "lbfgs", "adam", "sgd")
-INITS = ("content", "palette", "style", "noise")
+INITS = ("content", "palette", "instant", "style", "noise")  # nst/starts.py
 STYLE_COLOURS = ("keep", "content")
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
 WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
@@ -45,7 +47,8 @@ class Settings:
     painting's colours (`init='palette'`, chosen on the quality benchmark: BENCHMARKS.md)."""
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
-    steps: int = field(default=150, metadata=_help("Number of optimisation steps."))
+    steps: int = field(default=150, metadata=_help("Number of optimisation steps; 0 = the start image alone "
+                                                   "(with init 'instant': the feed-forward picture, no VGG)."))
     optimizer: str = field(
         default="lbfgs-adam",
         metadata=_help(
@@ -120,7 +123,8 @@ class Settings:
         default="palette",
         metadata=_help(
             "Starting image: 'content' (the photo), 'palette' (the photo recoloured with the painting's colours "
-            "by histogram matching: the result carries more of its palette), 'style' or 'noise'.",
+            "by histogram matching: the result carries more of its palette), 'instant' (a feed-forward "
+            "network's painting of the photo, in a fraction of a second), 'style' or 'noise'.",
             INITS,
         ),
     )
@@ -174,7 +178,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_int("size", self.size, 32, 4096)
-        _check_int("steps", self.steps, 1, 100_000)
+        _check_int("steps", self.steps, 0, 100_000)
         for f in dataclasses.fields(self):
             if f.metadata.get("choices"):
                 _check_choice(f.name, getattr(self, f.name), f.metadata["choices"])
@@ -266,6 +270,11 @@ class Settings:
     @staticmethod
     def choices(name: str) -> tuple[str, ...] | None:
         return {f.name: f.metadata.get("choices") for f in dataclasses.fields(Settings)}[name]
+
+
+def blend_weights(settings: Settings, count: int) -> np.ndarray:
+    """The style images' blend weights as given (not normalised); equal when `style_blend` is not set."""
+    return np.asarray(settings.style_blend or [1.0] * count, dtype=np.float32)
 
 
 def snapshot_schedule(steps: int, outputs: int) -> set[int]:

@@ -1,24 +1,90 @@
-"""Where a run starts: the photo, the photo in the painting's colours, the painting, or noise."""
+"""Where a run starts. A start is one function registered under the name `Settings.init` takes; it
+gets the photo (and the region masks) at the size of the run's first phase and the paintings as
+loaded, and returns the first image at that size, in [0, 1]."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from .colour import palette_start
+from .errors import NSTError
 from .images import resize_array
-from .objective import blend_weights
-from .settings import Settings
+from .settings import Settings, blend_weights
 
 
-def initial_image(
-    settings: Settings, content: np.ndarray, styles: list[np.ndarray], masks: list[np.ndarray] | None = None
-) -> np.ndarray:
-    """The starting point of the optimisation, in [0, 1]."""
-    if settings.init == "content":
-        return content.copy()
-    if settings.init == "palette":
-        return palette_start(content, styles, blend_weights(settings, len(styles)), masks)
-    if settings.init == "style":
-        return resize_array(styles[0], content.shape[:2])
-    rng = np.random.default_rng(settings.seed)
-    return rng.uniform(0.0, 1.0, content.shape).astype(np.float32)
+@dataclass(frozen=True)
+class StartInputs:
+    settings: Settings
+    content: np.ndarray  # the photo at the first phase's size
+    paintings: list[np.ndarray]  # as loaded (the output's size times style_scale)
+    masks: list[np.ndarray] | None  # one region mask per painting at the first phase's size, or None
+
+    @property
+    def blend(self) -> np.ndarray:
+        return blend_weights(self.settings, len(self.paintings))
+
+
+STARTS: dict[str, Callable[[StartInputs], np.ndarray]] = {}
+
+
+def start(name: str) -> Callable[[Callable[[StartInputs], np.ndarray]], Callable[[StartInputs], np.ndarray]]:
+    """Register a start under `name` (a value of Settings.init)."""
+
+    def register(function: Callable[[StartInputs], np.ndarray]) -> Callable[[StartInputs], np.ndarray]:
+        STARTS[name] = function
+        return function
+
+    return register
+
+
+@start("content")
+def photo(inputs: StartInputs) -> np.ndarray:
+    """The photo itself (the TF tutorial's start)."""
+    return inputs.content.copy()
+
+
+@start("palette")
+def photo_in_the_paintings_colours(inputs: StartInputs) -> np.ndarray:
+    """The photo recoloured with the paintings' colours (histogram matching, per region and blend share)."""
+    return palette_start(inputs.content, inputs.paintings, inputs.blend, inputs.masks)
+
+
+@start("style")
+def painting(inputs: StartInputs) -> np.ndarray:
+    """The first painting, stretched to the photo's shape."""
+    return resize_array(inputs.paintings[0], inputs.content.shape[:2])
+
+
+@start("noise")
+def noise(inputs: StartInputs) -> np.ndarray:
+    """Uniform noise from the settings' seed."""
+    rng = np.random.default_rng(inputs.settings.seed)
+    return rng.uniform(0.0, 1.0, inputs.content.shape).astype(np.float32)
+
+
+@start("instant")
+def instant(inputs: StartInputs) -> np.ndarray:
+    """The feed-forward network's picture (nst/instant.py): the photo painted in one pass."""
+    from .instant import instant_image, instant_network
+
+    return instant_image(instant_network(), inputs.content, inputs.paintings, inputs.blend, inputs.masks)
+
+
+def initial_image(inputs: StartInputs) -> np.ndarray:
+    """The first image of the run that `inputs.settings` describe."""
+    return STARTS[inputs.settings.init](inputs)
+
+
+def first_image(inputs: StartInputs) -> tuple[np.ndarray, str | None]:
+    """The first image, and a sentence when the instant start could not be used (its model files are
+    missing or damaged) and the photo in the painting's colours was used instead."""
+    try:
+        return initial_image(inputs), None
+    except NSTError as exc:
+        if inputs.settings.init != "instant":
+            raise
+        fallback = StartInputs(inputs.settings.replace(init="palette"), inputs.content, inputs.paintings, inputs.masks)
+        return initial_image(fallback), f"{exc} Started from the photo in the painting's colours instead."

@@ -78,14 +78,19 @@ def result_stage(run: RunRecord) -> None:
     with side_col:
         curves, colour = st.tabs(["Loss curves", "Colour"])
         with curves:
-            st.altair_chart(loss_chart(run.history, height=260, sizes=run.sizes), width="stretch")
+            if run.history:
+                st.altair_chart(loss_chart(run.history, height=260, sizes=run.sizes), width="stretch")
+            else:
+                st.caption("No loss curves: this picture was painted in one pass, not optimised. Stylise "
+                           "refines it step by step.")
             if len(run.sizes) > 1:
                 st.caption(SIZE_CHANGE_NOTE)
         with colour:
             look = _look_controls()
     image = finish(run.image, run.content, run.style, look) if look is not None else run.image
     with image_col:
-        st.markdown(f"**Run {run.number}: {plain(run.title, 200)}** — {run.message} {run.elapsed:.0f} s on {run.network}.")
+        took = f"{run.elapsed:.2f} s" if run.elapsed < 10 else f"{run.elapsed:.0f} s"
+        st.markdown(f"**Run {run.number}: {plain(run.title, 200)}** — {run.message} {took} on {run.network}.")
         for notice in run.notices:
             st.caption(f":material/info: {notice}")
         view = st.segmented_control("View", ["Result", "Side by side", "Split"], key="look_view", required=True,
@@ -121,7 +126,7 @@ def gallery(runs: list[RunRecord]) -> None:
             columns = st.columns(5)
             for index, (step, png) in enumerate(run.snapshots):
                 with columns[index % 5]:
-                    st.image(png, caption=f"step {step}", width="stretch")
+                    st.image(png, caption=f"step {step}" if step else "instant", width="stretch")
                     st.download_button(
                         "PNG", png, f"nst-run{run.number}-step{step}.png", "image/png", on_click="ignore",
                         key=f"dl_{run.number}_{step}", icon=":material/download:",
@@ -129,7 +134,8 @@ def gallery(runs: list[RunRecord]) -> None:
             a, b, c = st.columns(3)
             a.download_button("Settings (JSON)", run.settings_json, f"nst-run{run.number}-settings.json",
                               "application/json", on_click="ignore", key=f"json_{run.number}")
-            b.download_button("Loss curves (PNG)", run.curves_png, f"nst-run{run.number}-losses.png", "image/png",
-                              on_click="ignore", key=f"curves_{run.number}")
-            c.download_button("Losses (CSV)", run.csv, f"nst-run{run.number}-losses.csv", "text/csv",
-                              on_click="ignore", key=f"csv_{run.number}")
+            if run.history:  # an instant picture has no loss curves
+                b.download_button("Loss curves (PNG)", run.curves_png, f"nst-run{run.number}-losses.png", "image/png",
+                                  on_click="ignore", key=f"curves_{run.number}")
+                c.download_button("Losses (CSV)", run.csv, f"nst-run{run.number}-losses.csv", "text/csv",
+                                  on_click="ignore", key=f"csv_{run.number}")

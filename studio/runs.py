@@ -19,6 +19,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from nst.errors import NSTError
 from nst.events import Losses
 from nst.images import encode_png, load_image
 from nst.jobs import Job, JobStatus, default_queue
@@ -113,12 +114,64 @@ def owner() -> dict[str, object]:
 
 def start(content: Picked, styles: list[Picked], settings: Settings, masks: list[np.ndarray] | None = None) -> None:
     """Put a run in the server's line (raises NSTError when the line is full or this visitor has
-    enough runs in it); `masks` give each painting its region (nst/regions.py)."""
+    enough runs in it); `masks` give each painting its region (nst/regions.py). A run that starts
+    from the instant picture shows it at once, computed here, while the run waits or loads."""
     sources = styles[0].source if len(styles) == 1 else [s.source for s in styles]
     job = Job(content.source, sources, settings, masks=masks, **owner()).start()
+    first = None
+    if settings.init == "instant":
+        try:
+            first = instant_picture(content, styles, settings, masks)
+        except NSTError:
+            pass  # the run itself says why and starts from the photo in the painting's colours
     st.session_state.job = job
-    title = f"{content.name} × {' + '.join(s.name for s in styles)}" + (" (regions)" if masks else "")
-    st.session_state.job_meta = {"title": title, "content": content, "style": styles[0]}
+    st.session_state.job_meta = {"title": _title(content, styles, masks), "content": content, "style": styles[0],
+                                 "first": first}
+
+
+def _title(content: Picked, styles: list[Picked], masks: list[np.ndarray] | None) -> str:
+    return f"{content.name} × {' + '.join(s.name for s in styles)}" + (" (regions)" if masks else "")
+
+
+_instant_turns = threading.BoundedSemaphore(1)  # instant pictures computed at once by this server
+
+
+def instant_picture(content: Picked, styles: list[Picked], settings: Settings,
+                    masks: list[np.ndarray] | None = None) -> np.ndarray:
+    """The feed-forward picture (nst/instant.py) at the run's size, computed in this server process
+    with onnxruntime (no TensorFlow), outside the run line: a tenth to half a second each, one at a
+    time, so a class pressing at once waits seconds, never behind a run. Raises NSTError when the
+    network's files are missing or damaged."""
+    from nst.instant import instant_image, instant_network
+    from nst.regions import resize_mask
+
+    photo = load_image(content.source, settings.size, "content image")
+    style_size = round(settings.size * settings.style_scale)
+    paintings = [load_image(s.source, style_size, "style image", narrow_ok=True) for s in styles]
+    regions = None if masks is None else [resize_mask(m, photo.shape[:2]) for m in masks]
+    with _instant_turns:
+        return instant_image(instant_network(), photo, paintings, settings.style_blend, regions)
+
+
+def add_instant_result(content: Picked, styles: list[Picked], settings: Settings,
+                       masks: list[np.ndarray] | None = None) -> None:
+    """The instant picture alone, as a finished run of this session (raises NSTError)."""
+    started = time.perf_counter()
+    image = instant_picture(content, styles, settings, masks)
+    elapsed = time.perf_counter() - started
+    photo = load_image(content.source, settings.size, "content image")
+    runs: list[RunRecord] = st.session_state.setdefault("runs", [])
+    style = load_image(styles[0].source, settings.size)
+    runs.append(RunRecord(
+        (runs[-1].number + 1) if runs else 1, _title(content, styles, masks) + " (instant)",
+        settings.replace(init="instant", steps=0), "completed",
+        f"The instant picture, painted in one pass in {elapsed:.2f} s.", elapsed, image, photo, style,
+        [(0, encode_png(image))], [], [], [], INSTANT_NETWORK,
+    ))
+    del runs[:-MAX_RUNS]
+
+
+INSTANT_NETWORK = "Magenta's feed-forward network (instant)"
 
 
 @st.cache_resource(show_spinner=False)
@@ -277,8 +330,13 @@ def live_stage() -> None:
     with image_col:
         fraction = status.download[0] / status.download[1] if status.download and status.download[1] else status.work
         st.progress(min(fraction, 1.0), text=_status_line(status))
-        preview = status.preview if status.preview is not None else st.session_state.job_meta["content"].preview
-        show_fitted(preview, STAGE_HEIGHT)
+        first = st.session_state.job_meta.get("first")
+        if status.preview is not None:
+            show_fitted(status.preview, STAGE_HEIGHT)
+        elif first is not None:
+            show_fitted(first, STAGE_HEIGHT, caption="The instant picture: the optimisation refines it next.")
+        else:
+            show_fitted(st.session_state.job_meta["content"].preview, STAGE_HEIGHT)
     with side_col:
         st.button("Stop", icon=":material/stop_circle:", on_click=job.stop, type="primary", key="stop",
                   help="Stop after the current step and keep the image so far.")

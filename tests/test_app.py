@@ -175,3 +175,33 @@ def test_the_status_line_says_the_run_is_finishing_after_its_last_step():
     assert _status_line(job.status()).startswith("Step 1 of 2 at 512×341 px")
     job._record(Step(2, 2, Losses(1.0, {}), 2.0, shape=(341, 512), work=1.0))
     assert "finishing the result" in _status_line(job.status())
+
+
+def test_instant_gives_a_result_at_once_outside_the_line(app):
+    """The Instant button paints the photo in one pass in the server itself (no run, no line)."""
+    app.slider(key="size").set_value(192).run()
+    next(b for b in app.button if b.label == "Instant").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert "job" not in app.session_state or app.session_state["job"] is None  # nothing was put in the line
+    (run,) = app.session_state["runs"]
+    assert run.history == [] and run.settings.steps == 0 and run.settings.init == "instant"
+    assert max(run.image.shape[:2]) == 192 and run.elapsed < 5
+    assert any("(instant)" in m.value and "painted in one pass" in m.value for m in app.markdown)
+    labels = [d.label for d in app.get("download_button")]
+    assert "Download result (PNG)" in labels and "Losses (CSV)" not in labels
+
+
+def test_a_run_from_the_instant_picture_shows_it_before_its_first_step(app):
+    app.radio(key="init").set_value("instant")
+    app.slider(key="size").set_value(128)
+    app.slider(key="steps").set_value(10)
+    app.radio(key="weights_source").set_value("Offline VGG16").run()
+    _stylise_button(app).click().run()
+    assert not app.exception
+    first = app.session_state["job_meta"]["first"]
+    assert first is not None and max(first.shape[:2]) == 128
+    job = app.session_state["job"]
+    if job.status().step == 0:  # still loading or in line: the instant picture is what the stage shows
+        assert any("The instant picture" in c for image in app.image for c in image.captions)
+    status = wait_for(job, timeout=300)
+    assert status.result.reason == "completed" and status.history

@@ -36,14 +36,25 @@ with inputs_col:
         waiting_for = ("the settings to be fixed (see the message)" if settings is None else "a content photo"
                        if content is None else "a painting in every slot (upload one or remove the slot)" if not styles
                        else None)
-        if st.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
-                     disabled=runs.busy() or waiting_for is not None,
-                     help=f"Waiting for {waiting_for}." if waiting_for else "Start a run with the settings in the sidebar."):
+        go_col, instant_col = st.columns([3, 2], gap="small")
+        if go_col.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
+                         disabled=runs.busy() or waiting_for is not None,
+                         help=f"Waiting for {waiting_for}." if waiting_for else
+                         "Start a run with the settings in the sidebar: it waits its turn in the server's line."):
             try:
                 runs.start(content, styles, settings, masks)
             except NSTError as exc:
                 st.session_state["last_error"] = str(exc)
             st.rerun()  # redraw with the button disabled and the live stage showing
+        if instant_col.button("Instant", icon=":material/bolt:", width="stretch",
+                              disabled=runs.running() or waiting_for is not None,
+                              help="The feed-forward picture alone, in under a second: no optimisation, no "
+                              "waiting in the line (for a busy server or a class)."):
+            try:
+                runs.add_instant_result(content, styles, settings, masks)
+            except NSTError as exc:
+                st.session_state["last_error"] = str(exc)
+            st.rerun()
         if waiting_for and not runs.busy():
             st.caption(f"Stylise waits for {waiting_for}.")
         elif settings is not None:
