@@ -85,8 +85,8 @@ def run(settings: Settings, content: str, style: str, backbone) -> tuple[np.ndar
     events = list(stylise(photo(content, settings.size), painting(style, settings.size), settings, backbone=backbone))
     finished = events[-1]
     assert isinstance(finished, Finished) and finished.reason == "completed", finished.message
-    last = finished.history[-1]
-    shares = {name: value / last.total for name, value in last.terms.items()}
+    last = finished.history[-1] if finished.history else None  # none when the run took no steps
+    shares = {name: value / last.total for name, value in last.terms.items()} if last else {}
     return finished.image, shares, time.perf_counter() - started
 
 

@@ -177,9 +177,20 @@ INSTANT_NETWORK = "Magenta's feed-forward network (instant)"
 @st.cache_resource(show_spinner=False)
 def warm_up(weights: str) -> bool:
     """Once per server process and network: start the run workers and build the network in them, so
-    the first visitor's run does not wait for TensorFlow to load."""
+    the first visitor's run does not wait for TensorFlow to load; and load the instant network here,
+    in the background, so the first instant picture does not wait for it either."""
     default_queue().warm(weights)
+    threading.Thread(target=_load_instant_network, name="nst-instant-warm-up", daemon=True).start()
     return True
+
+
+def _load_instant_network() -> None:
+    from nst.instant import instant_network
+
+    try:
+        instant_network()
+    except NSTError:
+        pass  # the first instant picture says why
 
 
 SHUTDOWN_MESSAGE = (
@@ -330,13 +341,15 @@ def live_stage() -> None:
     with image_col:
         fraction = status.download[0] / status.download[1] if status.download and status.download[1] else status.work
         st.progress(min(fraction, 1.0), text=_status_line(status))
-        first = st.session_state.job_meta.get("first")
-        if status.preview is not None:
-            show_fitted(status.preview, STAGE_HEIGHT)
-        elif first is not None:
-            show_fitted(first, STAGE_HEIGHT, caption="The instant picture: the optimisation refines it next.")
-        else:
+        first = status.preview if status.preview is not None else st.session_state.job_meta.get("first")
+        if first is None:  # nothing painted yet: the photo
             show_fitted(st.session_state.job_meta["content"].preview, STAGE_HEIGHT)
+        elif status.step == 0:
+            instant = job.settings.init == "instant"
+            show_fitted(first, STAGE_HEIGHT, caption=f"The {'instant picture' if instant else 'start image'}: "
+                        "the optimisation refines it next.")
+        else:
+            show_fitted(first, STAGE_HEIGHT)
     with side_col:
         st.button("Stop", icon=":material/stop_circle:", on_click=job.stop, type="primary", key="stop",
                   help="Stop after the current step and keep the image so far.")

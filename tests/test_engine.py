@@ -164,8 +164,10 @@ def test_coarse_to_fine_ends_at_full_size_with_growing_scales(tiny_pair):
     assert finished.image.shape == (128, 128, 3) and [s.step for s in steps] == list(range(1, 15))
     work = [s.work for s in steps]
     assert work == sorted(work) and work[-1] == pytest.approx(1.0)
-    # a 128 px step costs 4x a 64 px one: the 9 coarse steps are 9 / (9 + 4 * 5) of the work
-    assert work[8] == pytest.approx(9 / 29)
+    # a step costs its pixels plus a fixed part (nst/schedules.py): the 9 coarse steps' share of the work
+    from nst.schedules import STEP_OVERHEAD_PIXELS as fixed
+
+    assert work[8] == pytest.approx(9 * (64**2 + fixed) / (9 * (64**2 + fixed) + 5 * (128**2 + fixed)))
 
 
 def test_lbfgs_lowers_the_loss_faster_than_adam_per_step(tiny_pair):
