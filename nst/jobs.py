@@ -219,7 +219,8 @@ class Job:
         with self._lock:
             s = self._state
             if error and s.result is None:
-                s.result = self._kept(error) if s.preview is not None and self.task[0] == "run" else None
+                kept = s.preview is not None and s.preview_step > 0 and self.task[0] == "run"  # a step's image
+                s.result = self._kept(error) if kept else None
                 s.error = None if s.result is not None else error
             s.cancelled = cancelled
         self._done.set()
@@ -244,28 +245,91 @@ class Job:
 
 
 class Worker:
-    """One worker process (nst/worker.py) and the thread that reads its replies."""
+    """One run slot: where a job runs, and the replies it sends back (the messages of nst/worker.py).
+    `ProcessWorker` is a local process; nst/cluster.py's `RayWorker` a Ray actor. A subclass starts
+    its runner, delivers each reply to `_dispatch`, and calls `_ended` when the runner is gone."""
 
     def __init__(self, on_free: Callable[[Worker], None], on_network: Callable[[str, tuple[tuple[str, ...], str]], None],
                  on_warmed: Callable[[str], None]):
         self.on_free, self.on_network, self.on_warmed = on_free, on_network, on_warmed
-        self.process: subprocess.Popen | None = None
         self.job: Job | None = None
         self.pid: int | None = None
         self.networks_built = 0
-        self._send_lock = threading.Lock()
+
+    @classmethod
+    def capacity(cls, limits: Limits) -> int:
+        """How many workers of this kind the line gets."""
+        return limits.slots
 
     def run(self, job: Job) -> None:
+        """Start `job` (the slot is free)."""
         self.job = job
         try:
-            self._ensure_started()
-            self._send(job.task[0], job.id, *job.task[1:], job.settings)
+            self._request(job.task[0], job.id, *job.task[1:], job.settings)
         except OSError as exc:
-            self._release(error=f"Could not start a worker process for the run ({exc}).")
+            self._release(error=f"Could not start a worker for the run ({exc}).")
 
     def warm(self, weights: str) -> None:
-        self._ensure_started()
-        self._send("warm", weights)
+        """Build the network for `weights` now, not at the first run."""
+        self._request("warm", weights)
+
+    def stop(self, job: Job) -> None:
+        """Ask the runner to stop `job` between two steps."""
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """End the runner at once (a run that ignores Stop); `_ended` follows."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """End the runner for good (the server stops)."""
+        raise NotImplementedError
+
+    def _request(self, *message: Any) -> None:
+        raise NotImplementedError
+
+    def _dispatch(self, message: tuple[Any, ...]) -> None:
+        kind, job = message[0], self.job
+        if kind == "ready":
+            self.pid = message[1]
+        elif kind == "network":
+            self.on_network(message[1], (message[2], message[3]))
+        elif kind == "warmed":
+            self.on_warmed(message[1])
+        elif job is None or message[1] != job.id:
+            return  # a late reply for a job that was already ended
+        elif kind == "started":
+            job.started_at = time.monotonic()
+        elif kind == "event":
+            job._record(message[2])
+        elif kind == "download":
+            job._downloading(message[2], message[3])
+        elif kind == "error":
+            job._end(error=message[2])
+        elif kind == "done":
+            self.networks_built = message[2]
+            self._release()
+
+    def _ended(self, code: int | str) -> None:
+        """The runner is gone (crashed, killed): the job it ran fails, keeping its last preview."""
+        if self.job is not None:
+            reason = self.job.stop_message or "The run's worker process ended unexpectedly"
+            self._release(error=f"{reason} (exit code {code}). The server is fine: try again.")
+
+    def _release(self, error: str | None = None) -> None:
+        job, self.job = self.job, None
+        if job is not None:
+            job._end(error=error)
+        self.on_free(self)
+
+
+class ProcessWorker(Worker):
+    """A worker process (python -m nst.worker) on this machine, and the thread that reads its replies."""
+
+    def __init__(self, *callbacks: Any):
+        super().__init__(*callbacks)
+        self.process: subprocess.Popen | None = None
+        self._send_lock = threading.Lock()
 
     def stop(self, job: Job) -> None:
         if self.job is job and self.process is not None:
@@ -287,6 +351,10 @@ class Worker:
                 self.process.kill()
             self.process = None
 
+    def _request(self, *message: Any) -> None:
+        self._ensure_started()
+        self._send(*message)
+
     def _ensure_started(self) -> None:
         if self.process is not None and self.process.poll() is None:
             return
@@ -307,54 +375,27 @@ class Worker:
     def _read(self, process: subprocess.Popen, scratch: str) -> None:
         try:
             while True:
-                message = pickle.load(process.stdout)
-                kind, job = message[0], self.job
-                if kind == "ready":
-                    self.pid = message[1]
-                elif kind == "network":
-                    self.on_network(message[1], (message[2], message[3]))
-                elif kind == "warmed":
-                    self.on_warmed(message[1])
-                elif job is None or message[1] != job.id:
-                    continue  # a late reply for a job that was already ended
-                elif kind == "started":
-                    job.started_at = time.monotonic()
-                elif kind == "event":
-                    job._record(message[2])
-                elif kind == "download":
-                    job._downloading(message[2], message[3])
-                elif kind == "error":
-                    job._end(error=message[2])
-                elif kind == "done":
-                    self.networks_built = message[2]
-                    self._release()
+                self._dispatch(pickle.load(process.stdout))
         except (EOFError, OSError, pickle.UnpicklingError):
             code = process.wait()
             shutil.rmtree(scratch, ignore_errors=True)
             if self.process is process:
                 self.process = None
-            if self.job is not None:
-                reason = self.job.stop_message or "The run's worker process ended unexpectedly"
-                self._release(error=f"{reason} (exit code {code}). The server is fine: try again.")
-
-    def _release(self, error: str | None = None) -> None:
-        job, self.job = self.job, None
-        if job is not None:
-            job._end(error=error)
-        self.on_free(self)
+            self._ended(code)
 
 
 class RunQueue:
     """First come, first served: jobs wait in one line and run in order on `limits.slots` workers."""
 
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: Limits | None = None, executor: type[Worker] | None = None):
         self.limits = limits or Limits.from_environment()
         self._lock = threading.RLock()
         self._waiting: deque[Job] = deque()
         self._networks: dict[str, tuple[tuple[str, ...], str]] = {}  # by weight source: layers, description
         self._warmed: set[str] = set()  # weight sources whose warm-up a worker has finished
-        self.workers = [Worker(self._on_free, self._networks.__setitem__, self._warmed.add)
-                        for _ in range(self.limits.slots)]
+        make = executor or worker_kind()
+        self.limits = dataclasses.replace(self.limits, slots=make.capacity(self.limits))
+        self.workers = [make(self._on_free, self._networks.__setitem__, self._warmed.add) for _ in range(self.limits.slots)]
         self._closed = threading.Event()
         self._draining: str | None = None  # why new runs are refused, once the server is shutting down
         threading.Thread(target=self._watch, name="nst-queue-watchdog", daemon=True).start()
@@ -487,6 +528,15 @@ def _watched(job: Job, now: float, limits: Limits) -> bool:
     except Exception:  # a broken liveness check must not stop runs
         log.exception("liveness check failed")
         return True
+
+
+def worker_kind() -> type[Worker]:
+    """Ray actors on the cluster at $NST_RAY_ADDRESS (nst/cluster.py), else local worker processes."""
+    if os.environ.get("NST_RAY_ADDRESS"):
+        from .cluster import RayWorker
+
+        return RayWorker
+    return ProcessWorker
 
 
 _default: RunQueue | None = None

@@ -40,10 +40,7 @@ def main() -> None:
     stops: set[int] = set()
     threading.Thread(target=_read, args=(sys.stdin.buffer, requests, stops), daemon=True).start()
 
-    from . import backbone  # TensorFlow loads here, after stdout is out of the way
-    from .engine import stylise
-    from .errors import NSTError
-    from .settings import Settings
+    from . import backbone  # noqa: F401  TensorFlow loads here, after stdout is out of the way
 
     send_lock = threading.Lock()
 
@@ -54,34 +51,47 @@ def main() -> None:
 
     send("ready", os.getpid())
     while (request := requests.get()) is not None:
-        if request[0] == "warm":
-            _warm(backbone, request[1], send)
-            continue
-        kind, job_id, *inputs, settings = request
-        send("started", job_id)
-        try:
-            assert isinstance(settings, Settings)
-            network = backbone.load_backbone(  # once per process; the run uses it and the page learns its layers
-                settings.weights, settings.resolved_weights_file,
-                on_download=lambda done, total: send("download", job_id, done, total),
-            )
-            send("network", settings.weights, tuple(network.layer_names()), network.description)
-            if kind == "inspect":
-                send("event", job_id, _inspect(network, inputs[0], settings))
-            else:
-                content, style, masks = inputs
-                for event in stylise(content, style, settings, masks=masks, backbone=network,
-                                     should_stop=lambda: job_id in stops):
-                    send("event", job_id, event)
-        except NSTError as exc:
-            send("error", job_id, str(exc))
-        except Exception as exc:  # the parent shows a short message; the traceback goes to the server log
-            import traceback
+        handle(request, send, lambda job_id: job_id in stops)
+        if request[0] != "warm":
+            stops.discard(request[1])
 
-            traceback.print_exc()
-            send("error", job_id, f"Unexpected error ({type(exc).__name__}: {exc}). Details are in the server log.")
-        stops.discard(job_id)
-        send("done", job_id, backbone.networks_built())
+
+def handle(request: tuple[Any, ...], send: Callable[..., None], stopped: Callable[[int], bool]) -> None:
+    """Serve one request ("warm", "run" or "inspect", as above) in this process, with the networks it
+    keeps, sending each reply with `send`; `stopped(job_id)` says whether a run was asked to stop.
+    The worker process and the Ray actor (nst/cluster.py) both serve with it."""
+    from . import backbone
+    from .engine import stylise
+    from .errors import NSTError
+    from .settings import Settings
+
+    if request[0] == "warm":
+        _warm(backbone, request[1], send)
+        return
+    kind, job_id, *inputs, settings = request
+    send("started", job_id)
+    try:
+        assert isinstance(settings, Settings)
+        network = backbone.load_backbone(  # once per process; the run uses it and the page learns its layers
+            settings.weights, settings.resolved_weights_file,
+            on_download=lambda done, total: send("download", job_id, done, total),
+        )
+        send("network", settings.weights, tuple(network.layer_names()), network.description)
+        if kind == "inspect":
+            send("event", job_id, _inspect(network, inputs[0], settings))
+        else:
+            content, style, masks = inputs
+            for event in stylise(content, style, settings, masks=masks, backbone=network,
+                                 should_stop=lambda: stopped(job_id)):
+                send("event", job_id, event)
+    except NSTError as exc:
+        send("error", job_id, str(exc))
+    except Exception as exc:  # the parent shows a short message; the traceback goes to the server log
+        import traceback
+
+        traceback.print_exc()
+        send("error", job_id, f"Unexpected error ({type(exc).__name__}: {exc}). Details are in the server log.")
+    send("done", job_id, backbone.networks_built())
 
 
 def _read(stream: BinaryIO, requests: queue.Queue, stops: set[int]) -> None:

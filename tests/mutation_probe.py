@@ -35,7 +35,7 @@ MUTATIONS = [
      "STEP_OVERHEAD_PIXELS = 0", "tests/test_jobs.py -k time_left"),
     ("one visitor may fill the line", "nst/jobs.py", "if job.visitor is not None and self.visitor_runs(job.visitor)",
      "if False and self.visitor_runs(job.visitor)", "tests/test_jobs.py -k crowd_out"),
-    ("a killed worker's preview is lost", "nst/jobs.py", 's.result = self._kept(error) if', "s.result = None if",
+    ("a killed worker's preview is lost", "nst/jobs.py", "s.result = self._kept(error) if kept", "s.result = None if kept",
      "tests/test_jobs.py -k killed_worker"),
     ("a worker's scratch folder is left behind", "nst/jobs.py", "            shutil.rmtree(scratch, ignore_errors=True)\n",
      "", "tests/test_jobs.py -k killed_worker"),
