@@ -1,4 +1,5 @@
-"""Command line: python -m nst CONTENT STYLE [STYLE ...] -o OUT.png [options].
+"""Command line: python -m nst CONTENT STYLE [STYLE ...] -o OUT.png [options], and
+python -m nst batch ... (nst/batch.py).
 
 Everything that can be refused is checked before TensorFlow is imported (several seconds): --help,
 the settings, the inputs and every output answer within about a second.
@@ -33,7 +34,8 @@ OPTION_NOTES = {"outputs": " Snapshots are saved as OUT-stepK.png."}
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m nst",
-        description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.).",
+        description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.). "
+        "For many photos at once: python -m nst batch --help.",
     )
     p.add_argument("content", help="the photo (PNG, JPEG, WebP, BMP, GIF, TIFF)")
     p.add_argument("style", nargs="+", help="the painting(s); several are blended (or painted by region: --masks)")
@@ -98,6 +100,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["batch"]:  # python -m nst batch ...: many photos and paintings (nst/batch.py)
+        from .batch import main as batch
+
+        return batch(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)

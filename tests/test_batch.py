@@ -1,0 +1,132 @@
+"""Batches (nst/batch.py): many photos x paintings into a folder, resumable, atomic, per-item errors,
+on local worker processes and on Ray actors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = ["--size", "64", "--steps", "6", "--weights", "random", "--optimizer", "adam", "--scales", "1"]
+
+
+@pytest.fixture
+def photos(tmp_path, assets):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("cat", "coffee"):
+        (folder / f"{name}.jpg").write_bytes((assets / f"content/{name}.jpg").read_bytes())
+    return folder
+
+
+def _batch(*args, env=None, timeout=600):
+    return subprocess.run([sys.executable, "-m", "nst", "batch", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def _actor_processes() -> list[int]:
+    """The pids of this machine's processes that serve a run as a Ray actor ("ray::Actor.serve")."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes().startswith(b"ray::Actor.serve"):
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / "batch-summary.json").read_text())
+
+
+def test_a_batch_makes_every_item_and_a_second_run_skips_them(photos, tmp_path, assets):
+    out = tmp_path / "out"
+    styles = [assets / "styles/starry_night.jpg", assets / "styles/great_wave.jpg"]
+    result = _batch(photos, "--style", *styles, "-o", out, "--workers", "2", *QUICK)
+    assert result.returncode == 0, result.stderr
+    made = sorted(p.name for p in out.glob("*.png"))
+    assert made == ["cat__great_wave.png", "cat__starry_night.png", "coffee__great_wave.png", "coffee__starry_night.png"]
+    for path in out.glob("*.png"):
+        assert max(Image.open(path).size) == 64 and Image.open(path).mode == "RGB"
+    summary = _summary(out)
+    assert summary["done"] == 4 and summary["failed"] == 0 and all(i["status"] == "done" for i in summary["items"])
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+    again = _batch(photos, "--style", *styles, "-o", out, *QUICK)
+    assert again.returncode == 0 and _summary(out)["skipped"] == 4 and _summary(out)["done"] == 0
+    blended = _batch(photos, "--style", *styles, "--blend", "-o", out, *QUICK)
+    assert blended.returncode == 0 and (out / "cat__blend.png").exists() and (out / "coffee__blend.png").exists()
+
+
+def test_bad_input_is_reported_per_item_and_the_rest_is_made(photos, tmp_path, assets):
+    (photos / "notes.txt").write_text("not a photo")
+    good = (assets / "content/rocket.jpg").read_bytes()
+    (photos / "broken.jpg").write_bytes(good[: len(good) // 3])  # truncated
+    out = tmp_path / "out"
+    result = _batch(photos, "--style", assets / "styles/starry_night.jpg", tmp_path / "missing.jpg", "-o", out, *QUICK)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    items = {item["output"].rsplit("/", 1)[1]: item for item in _summary(out)["items"]}
+    assert items["cat__starry_night.png"]["status"] == "done" and items["coffee__starry_night.png"]["status"] == "done"
+    assert "not an image" in items["notes__starry_night.png"]["reason"]
+    assert items["broken__starry_night.png"]["status"] == "failed" and items["broken__starry_night.png"]["reason"]
+    assert "does not exist" in items["cat__missing.png"]["reason"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["cat__starry_night.png", "coffee__starry_night.png"]
+
+
+def test_bad_arguments_get_one_line(tmp_path, assets):
+    (tmp_path / "empty").mkdir()
+    result = _batch(tmp_path / "empty", "--style", assets / "styles/starry_night.jpg", "-o", tmp_path / "out")
+    assert result.returncode == 2 and result.stderr.strip() == "error: No photos: the folders given are empty."
+    result = _batch(assets / "content/cat.jpg", "--style", assets / "styles/starry_night.jpg", "-o", "/proc/out")
+    assert result.returncode == 2 and result.stderr.startswith("error: cannot write into /proc/out")
+
+
+def test_a_killed_batch_leaves_whole_images_and_resumes(photos, tmp_path, assets):
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "nst", "batch", photos, "--style", assets / "styles/starry_night.jpg", "-o", out,
+            "--size", "96", "--steps", "40", "--weights", "random", "--scales", "1", "-q"]
+    process = subprocess.Popen(list(map(str, args)), cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*.png")):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the batch and its workers, as a power cut would
+    process.wait()
+    for path in out.glob("*.png"):  # what is there is whole
+        assert np.asarray(Image.open(path).convert("RGB")).shape[2] == 3
+    done = {p.name for p in out.glob("*.png")}
+    result = _batch(photos, "--style", assets / "styles/starry_night.jpg", "-o", out, *QUICK)
+    assert result.returncode == 0
+    statuses = {i["output"].rsplit("/", 1)[1]: i["status"] for i in _summary(out)["items"]}
+    assert all(statuses[name] == "skipped" for name in done) and set(statuses.values()) <= {"skipped", "done"}
+    assert len(list(out.glob("*.png"))) == 2
+
+
+def test_a_batch_on_ray_spreads_over_the_actors_and_survives_a_killed_one(ray_cluster, photos, tmp_path, assets):
+    """Four items over two actors; one actor is killed mid-batch: its item runs again, the rest finish."""
+    styles = [assets / "styles/starry_night.jpg", assets / "styles/great_wave.jpg"]
+    out = tmp_path / "out"
+    env = {"NST_RAY_CPUS": "1", "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "nst", "batch", photos, "--style", *styles, "-o", out, "--ray", ray_cluster,
+            "--size", "64", "--steps", "150", "--weights", "random", "--optimizer", "adam", "--scales", "1",
+            "-q"]
+    process = subprocess.Popen(list(map(str, args)), cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 300
+    while len(actors := _actor_processes()) < 2:  # both actors serving an item
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.5)
+    time.sleep(5)  # mid-run
+    os.kill(actors[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    summary = _summary(out)
+    assert summary["done"] == 4 and summary["failed"] == 0
+    assert len(list(out.glob("*.png"))) == 4
