@@ -17,7 +17,7 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/bench_step.py
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-offline.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-offline.txt requirements-cluster.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt

@@ -186,7 +186,7 @@ def main() -> None:
                 quality = measure(image, the_photo, the_painting)
                 records[key].update(quality.as_dict(), start_colour=start.colour)
                 row.append((f"{name}: colour {quality.colour:.1f} ssim {quality.ssim:.2f}\n"
-                            f"edges {quality.edges:.2f} blocky {quality.blockiness:.2f}", image))
+                            f"contours {quality.contours:.2f} blocky {quality.blockiness:.2f}", image))
                 if size >= 2 * THUMB:  # a thumbnail hides the pixels: show the centre too
                     row.append((f"{name}: centre at 1:1", detail(image)))
                 record_path.write_text(json.dumps(records, indent=1, sort_keys=True))
@@ -201,7 +201,8 @@ def main() -> None:
     for size in args.sizes:
         for name in configs:
             found = [records[record_key(name, size, c, s)] for c, s in pairs]
-            medians = {k: statistics.median(r[k] for r in found) for k in ("colour", "ssim", "edges", "blockiness")}
+            names = ("colour", "ssim", "edges", "contours", "blockiness")
+            medians = {k: statistics.median(r[k] for r in found if k in r) for k in names}
             tv = statistics.median(r["shares"].get("tv", 0.0) for r in found)
             print(f"  {size:4d} px {name:<14} " + " ".join(f"{k} {v:.3f}" for k, v in medians.items())
                   + f"  tv share {tv:.2f}  start colour {statistics.median(r['start_colour'] for r in found):.1f}")

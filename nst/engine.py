@@ -81,7 +81,7 @@ def stylise(
     yield Preview(keep_photo(resize_array(current, content_full.shape[:2])), time.perf_counter() - started)
     if not plan:  # no steps: the start is the result, and no network is loaded
         final = keep_photo(resize_array(current, content_full.shape[:2]))
-        network = "the instant network" if settings.init == "instant" and not fallback else "no network"
+        network = "the instant network" if settings.init.startswith("instant") and not fallback else "no network"
         yield Finished(final, content_full, "completed", "The start image, with no optimisation steps.", 0,
                        time.perf_counter() - started, [], [(0, final)], [], network, "")
         return

@@ -9,6 +9,9 @@ lower its loss by flattening the image into blocks. These measures judge the pic
 - `structure`: how much of the photo's layout the result keeps: the structural similarity (SSIM) of
   their luminance, and the correlation of their edge maps, both on images blurred to a common scale
   (the brush strokes a painting adds are finer than the objects it keeps).
+- `contour_recall`: how many of the photo's main contours the result keeps, at a coarse scale where
+  brushwork averages out: low when a subject melts (a face loses its eyes, towers dissolve into
+  strokes), whatever the colours.
 - `blockiness`: how much of the result's detail is horizontal and vertical steps, the staircase
   of flat blocks that an L1 total-variation term leaves (TV-L1 against TV-L2 statistics). Brush
   strokes and photos have edges at every angle; a smooth gradient has no steps at all.
@@ -40,6 +43,7 @@ class Quality:
     ssim: float  # luminance structural similarity to the photo (1 = the photo's structure)
     edges: float  # correlation of edge maps with the photo (1 = the same edges)
     blockiness: float  # staircase statistic (0 = detail at every angle, 1 = only axis-aligned steps)
+    contours: float = 1.0  # share of the photo's main contours the result keeps (1 = all; noise about 0.5)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -48,7 +52,7 @@ class Quality:
 def measure(result: np.ndarray, photo: np.ndarray, painting: np.ndarray) -> Quality:
     """Every measure of a result against the photo it repaints and the painting it imitates."""
     ssim, edges = structure(result, photo)
-    return Quality(colour_distance(result, painting), ssim, edges, blockiness(result))
+    return Quality(colour_distance(result, painting), ssim, edges, blockiness(result), contour_recall(result, photo))
 
 
 def colour_distance(image: np.ndarray, reference: np.ndarray, seed: int = 0) -> float:
@@ -91,6 +95,30 @@ def structure(result: np.ndarray, photo: np.ndarray) -> tuple[float, float]:
     if edges_a.std() == 0 or edges_b.std() == 0:
         return float(ssim), 0.0
     return float(ssim), float(np.corrcoef(edges_a, edges_b)[0, 1])
+
+
+CONTOUR_SIDE = 64  # main contours: the strongest edges with the image at this longer side, blurred a pixel
+CONTOUR_SHARE = 0.1  # the photo's strongest tenth of edge pixels are its main contours
+
+
+def contour_recall(result: np.ndarray, photo: np.ndarray) -> float:
+    """The share of the photo's main contours (its strongest CONTOUR_SHARE of edge pixels at
+    CONTOUR_SIDE px) that lie within a pixel of one of the result's strongest 2 x CONTOUR_SHARE: 1 when
+    every contour is kept; about 0.5 for noise, the chance level of that tolerance."""
+    found, wanted = _contour_strength(result), _contour_strength(photo)
+    if found.shape != wanted.shape:
+        found = resize(found, wanted.shape)
+    main = wanted >= np.quantile(wanted, 1 - CONTOUR_SHARE)
+    kept = ndimage.binary_dilation(found >= np.quantile(found, 1 - 2 * CONTOUR_SHARE))
+    return float((main & kept).sum() / max(main.sum(), 1))
+
+
+def _contour_strength(image: np.ndarray) -> np.ndarray:
+    grey = rgb2gray(np.clip(image, 0.0, 1.0))
+    factor = CONTOUR_SIDE / max(grey.shape)
+    grey = resize(grey, (max(8, round(grey.shape[0] * factor)), max(8, round(grey.shape[1] * factor))), anti_aliasing=True)
+    grey = ndimage.gaussian_filter(grey, 1.0)
+    return np.hypot(ndimage.sobel(grey, 0), ndimage.sobel(grey, 1))
 
 
 def blockiness(image: np.ndarray) -> float:

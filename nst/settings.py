@@ -19,7 +19,7 @@ from .precision import PRECISIONS
 
 OBJECTIVES = ("normalised", "tutorial")  # nst/losses.py
 OPTIMIZERS = ("lbfgs-adam", "lbfgs", "adam", "sgd")
-INITS = ("content", "palette", "instant", "style", "noise")  # nst/starts.py
+INITS = ("content", "palette", "instant", "instant-palette", "style", "noise")  # nst/starts.py
 STYLE_COLOURS = ("keep", "content")
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
 WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
@@ -124,7 +124,8 @@ class Settings:
         metadata=_help(
             "Starting image: 'content' (the photo), 'palette' (the photo recoloured with the painting's colours "
             "by histogram matching: the result carries more of its palette), 'instant' (a feed-forward "
-            "network's painting of the photo, in a fraction of a second), 'style' or 'noise'.",
+            "network's painting of the photo, in a fraction of a second), 'instant-palette' (that picture "
+            "recoloured with the painting's colours), 'style' or 'noise'.",
             INITS,
         ),
     )

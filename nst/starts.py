@@ -52,6 +52,13 @@ def photo_in_the_paintings_colours(inputs: StartInputs) -> np.ndarray:
     return palette_start(inputs.content, inputs.paintings, inputs.blend, inputs.masks)
 
 
+@start("instant-palette")
+def instant_in_the_paintings_colours(inputs: StartInputs) -> np.ndarray:
+    """The instant picture recoloured with the paintings' colours, as the palette start recolours the photo:
+    the network keeps the subject and lays strokes, the recolouring brings the palette it misses."""
+    return palette_start(instant(inputs), inputs.paintings, inputs.blend, inputs.masks)
+
+
 @start("style")
 def painting(inputs: StartInputs) -> np.ndarray:
     """The first painting, stretched to the photo's shape."""
@@ -84,7 +91,7 @@ def first_image(inputs: StartInputs) -> tuple[np.ndarray, str | None]:
     try:
         return initial_image(inputs), None
     except NSTError as exc:
-        if inputs.settings.init != "instant":
+        if not inputs.settings.init.startswith("instant"):
             raise
         fallback = StartInputs(inputs.settings.replace(init="palette"), inputs.content, inputs.paintings, inputs.masks)
         return initial_image(fallback), f"{exc} Started from the photo in the painting's colours instead."

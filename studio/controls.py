@@ -13,7 +13,8 @@ from nst.settings import DEFAULT_LEARNING_RATES, WEIGHTS_FILE_ENV
 
 OPTIMIZER_LABELS = {"lbfgs-adam": "L-BFGS+Adam", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}
 INIT_LABELS = {"content": "the photo", "palette": "the photo in the painting's colours",
-               "instant": "the instant picture (a feed-forward network)", "style": "the painting",
+               "instant": "the instant picture (a feed-forward network)",
+               "instant-palette": "the instant picture in the painting's colours", "style": "the painting",
                "noise": "noise"}
 
 

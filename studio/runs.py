@@ -119,7 +119,7 @@ def start(content: Picked, styles: list[Picked], settings: Settings, masks: list
     sources = styles[0].source if len(styles) == 1 else [s.source for s in styles]
     job = Job(content.source, sources, settings, masks=masks, **owner()).start()
     first = None
-    if settings.init == "instant":
+    if settings.init.startswith("instant"):
         try:
             first = instant_picture(content, styles, settings, masks)
         except NSTError:
@@ -307,13 +307,21 @@ def _finish(job: Job, status: JobStatus) -> None:
     del runs[:-MAX_RUNS]
 
 
+def _capacity() -> str:
+    """How many runs this server runs at once, and where."""
+    queue = default_queue()
+    slots = queue.limits.slots
+    where = " on its Ray cluster" if type(queue.workers[0]).__name__ == "RayWorker" else ""
+    return f"This server runs {slots} run{'s' if slots > 1 else ''} at once{where}."
+
+
 def _status_line(status: JobStatus) -> str:
     if status.queued:
         ahead = status.position - 1
         return (
             f"In line: number {status.position}; " + ("yours runs next, when the current run ends." if ahead == 0
             else f"{ahead} run{'s' if ahead > 1 else ''} ahead of yours, then yours.")
-            + f" (Each browser may have {default_queue().limits.per_visitor} runs in line or running at once.)"
+            + f" {_capacity()} (Each browser may have {default_queue().limits.per_visitor} runs in line or running at once.)"
         )
     if status.download is not None:
         done, total = status.download
@@ -341,15 +349,15 @@ def live_stage() -> None:
     with image_col:
         fraction = status.download[0] / status.download[1] if status.download and status.download[1] else status.work
         st.progress(min(fraction, 1.0), text=_status_line(status))
-        first = status.preview if status.preview is not None else st.session_state.job_meta.get("first")
-        if first is None:  # nothing painted yet: the photo
+        first = st.session_state.job_meta.get("first")  # the instant picture, painted here at Stylise
+        shown = first if first is not None and status.step == 0 else status.preview
+        if shown is None:  # nothing painted yet: the photo
             show_fitted(st.session_state.job_meta["content"].preview, STAGE_HEIGHT)
         elif status.step == 0:
-            instant = job.settings.init == "instant"
-            show_fitted(first, STAGE_HEIGHT, caption=f"The {'instant picture' if instant else 'start image'}: "
-                        "the optimisation refines it next.")
+            what = "The instant picture" if first is not None else "The start image"
+            show_fitted(shown, STAGE_HEIGHT, caption=f"{what}: the optimisation refines it next.")
         else:
-            show_fitted(first, STAGE_HEIGHT)
+            show_fitted(shown, STAGE_HEIGHT)
     with side_col:
         st.button("Stop", icon=":material/stop_circle:", on_click=job.stop, type="primary", key="stop",
                   help="Stop after the current step and keep the image so far.")

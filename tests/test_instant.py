@@ -120,3 +120,13 @@ def test_without_the_network_the_run_starts_from_the_palette_and_says_so(pair, m
     palette = list(stylise(photo, painting, Settings(size=96, steps=0, init="palette")))[-1].image
     np.testing.assert_array_equal(events[-1].image, palette)
     assert events[-1].network == "no network"
+
+
+def test_the_instant_palette_start_is_the_instant_picture_in_the_paintings_colours(network, pair):
+    from nst.colour import match_palette
+
+    photo, painting = pair
+    settings = Settings(size=96, steps=0, init="instant-palette")
+    image = list(stylise(photo, painting, settings))[-1].image
+    as_loaded = load_image(painting, 96, narrow_ok=True)
+    np.testing.assert_allclose(image, match_palette(instant_image(network, photo, [as_loaded]), as_loaded), atol=1e-6)

@@ -74,4 +74,18 @@ def test_measure_puts_the_numbers_together():
     quality = measure(photo, photo, painting)
     assert quality.ssim == pytest.approx(1.0)
     assert quality.colour == pytest.approx(colour_distance(photo, painting))
-    assert set(quality.as_dict()) == {"colour", "ssim", "edges", "blockiness"}
+    assert set(quality.as_dict()) == {"colour", "ssim", "edges", "blockiness", "contours"}
+
+
+def test_contour_recall_keeps_brushwork_and_catches_a_subject_that_moved_or_melted(assets):
+    """Fine texture over the photo keeps its contours; the same picture shifted (the subject is not
+    where it was) or noise keeps about half, the chance level."""
+    from nst.images import load_image
+    from nst.quality import contour_recall
+
+    photo = load_image(assets / "content/astronaut.jpg", 256)
+    rng = np.random.default_rng(0)
+    assert contour_recall(photo, photo) == 1.0
+    assert contour_recall(np.clip(photo + rng.normal(0, 0.15, photo.shape), 0, 1), photo) > 0.95
+    assert contour_recall(np.roll(photo, 20, axis=1), photo) < 0.6
+    assert contour_recall(rng.uniform(0, 1, photo.shape), photo) < 0.6
