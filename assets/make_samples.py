@@ -74,6 +74,39 @@ def mosaic(seed: int = 3, cells: int = 260) -> Image.Image:
     return Image.fromarray(image.astype(np.uint8))
 
 
+def camera_move(photo: np.ndarray, path: Path, seconds: float = 3.0, fps: int = 12, side: int = 256,
+                pan: tuple[float, float] = (0.25, 0.0), zoom: float = 1.15) -> None:
+    """A short clip of the photo as a camera would film it: a window of 70% of the photo panning by
+    `pan` (fractions of its width and height) while zooming in by `zoom`, at `side` px, H.264 MP4."""
+    import sys
+    from fractions import Fraction
+
+    sys.path.insert(0, str(HERE.parent))
+    from nst.clips import write_clip
+
+    height, width = photo.shape[:2]
+    frames = []
+    count = round(seconds * fps)
+    for k in range(count):
+        t = k / (count - 1)
+        scale = 0.7 / (1 + (zoom - 1) * t)
+        w, h = width * scale, height * scale
+        x0 = (width - w) * (0.5 - pan[0] / 2 + pan[0] * t)
+        y0 = (height - h) * (0.5 - pan[1] / 2 + pan[1] * t)
+        crop = Image.fromarray(photo).resize((side, round(side * h / w)), Image.Resampling.LANCZOS,
+                                             box=(x0, y0, x0 + w, y0 + h))
+        frames.append(np.asarray(crop, np.float32) / 255.0)
+    write_clip(frames, Fraction(fps), path)
+    print(path.relative_to(HERE.parent), f"{count} frames, {fps} fps, {path.stat().st_size // 1024} KB")
+
+
+def clips() -> None:
+    """The sample clips of the Video page: two camera moves over sample photos (CC0 / public domain)."""
+    (HERE / "clips").mkdir(exist_ok=True)
+    camera_move(data.chelsea(), HERE / "clips" / "cat_pan.mp4", pan=(0.3, 0.0))
+    camera_move(data.rocket(), HERE / "clips" / "rocket_rise.mp4", pan=(0.0, -0.3), zoom=1.1)
+
+
 def main() -> None:
     photos = {"astronaut": data.astronaut(), "cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket()}
     for name, array in photos.items():
@@ -85,6 +118,7 @@ def main() -> None:
     if SHARED_PAINTINGS.is_dir():
         for source, name in PAINTINGS.items():
             save(Image.open(SHARED_PAINTINGS / source), HERE / "styles" / f"{name}.jpg")
+    clips()
 
 
 if __name__ == "__main__":

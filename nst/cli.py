@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m nst",
         description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.). "
-        "For many photos at once: python -m nst batch --help.",
+        "For many photos at once: python -m nst batch --help; for a clip: python -m nst video --help.",
     )
     p.add_argument("content", help="the photo (PNG, JPEG, WebP, BMP, GIF, TIFF)")
     p.add_argument("style", nargs="+", help="the painting(s); several are blended (or painted by region: --masks)")
@@ -105,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .batch import main as batch
 
         return batch(argv[1:])
+    if argv[:1] == ["video"]:  # python -m nst video ...: a clip (nst/video_cli.py)
+        from .video_cli import main as video
+
+        return video(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)
@@ -229,6 +233,14 @@ def check_outputs(args: argparse.Namespace, settings: Settings) -> None:
         if key in seen:
             raise NSTError(f"The {what} and the {seen[key]} are the same file ({path}).")
         seen[key] = what
+
+
+def check_output_path(path: Path, what: str, suffixes: tuple[str, ...] | None, inputs: list[Path]) -> None:
+    """Refuse an output path that could not be written or would overwrite an input (NSTError)."""
+    try:
+        _check_output(path, what, suffixes, inputs)
+    except OSError as exc:
+        raise NSTError(f"Cannot write the {what} {path}: {os_reason(exc)}.") from None
 
 
 def _check_output(path: Path, what: str, suffixes: tuple[str, ...] | None, inputs: list[Path]) -> None:

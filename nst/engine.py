@@ -47,6 +47,8 @@ def stylise(
     backbone: Backbone | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_download: DownloadProgress | None = None,
+    start: np.ndarray | None = None,
+    previous: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Iterator[Event]:
     """Stream the optimisation of `content` towards `style` (one image or several to blend).
 
@@ -58,6 +60,10 @@ def stylise(
     `settings.segments` (automatic regions, nst/regions.py) confine each style to its part of the photo;
     where no style applies the photo is kept. `settings.saliency` weights the content term by the
     photo's saliency map (nst/saliency.py).
+
+    Video frames (nst/video.py): `start` (at the output's size) replaces the settings' start image, and
+    `previous` (the previous stylised frame warped onto this one, and the (H, W) mask where that warp
+    is reliable, at the output's size) brings in the temporal term.
     """
     settings = settings or Settings()
     started = time.perf_counter()
@@ -72,10 +78,13 @@ def stylise(
     keep_photo = photo_keeper(content_full, region_masks)
     plan = phase_plan(settings, content_full.shape[:2])
     first_shape = plan[0][0] if plan else content_full.shape[:2]
-    current, fallback = first_image(StartInputs(
-        settings, resize_array(content_full, first_shape), styles_full,
-        None if region_masks is None else [resize_mask(m, first_shape) for m in region_masks],
-    ))
+    if start is not None:
+        current, fallback = resize_array(start, first_shape), None
+    else:
+        current, fallback = first_image(StartInputs(
+            settings, resize_array(content_full, first_shape), styles_full,
+            None if region_masks is None else [resize_mask(m, first_shape) for m in region_masks],
+        ))
     if fallback:
         yield Notice(fallback)
     yield Preview(keep_photo(resize_array(current, content_full.shape[:2])), time.perf_counter() - started)
@@ -117,6 +126,7 @@ def stylise(
                 extractor, content_image, style_images, settings,
                 *objective_calibration(settings, backbone, shape, content_full.shape[:2]),
                 masks=shape_masks, salience=None if salience is None else resize_mask(salience, shape),
+                previous=None if previous is None else (resize_array(previous[0], shape), resize_mask(previous[1], shape)),
             )
             current, current_shape = resize_array(current, shape), shape
         image = tf.Variable(current[None])

@@ -77,6 +77,30 @@ class Finished:
 
 
 @dataclass(frozen=True)
+class FrameDone:
+    """A video frame painted (nst/video.py): its index (from 0), the clip's frame count, the image."""
+
+    frame: int
+    frames: int
+    image: np.ndarray
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class ClipFinished:
+    """The end of a clip: the painted frames (all, or those done before a stop), the frame rate,
+    why it ended ('completed' or 'cancelled') and how much it flickers (nst/flow.py's warping error,
+    the mean over frames; None for one frame)."""
+
+    frames: list[np.ndarray]
+    fps: float
+    reason: str
+    message: str
+    elapsed: float
+    warping_error: float | None = None
+
+
+@dataclass(frozen=True)
 class LayerView:
     """One layer's response to one image."""
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .errors import NSTError
-from .events import Finished, Inspection, Losses, Notice, Preview, Step
+from .events import ClipFinished, Finished, FrameDone, Inspection, Losses, Notice, Preview, Step
 from .images import ImageSource
 from .settings import Settings
 
@@ -84,9 +84,11 @@ class JobStatus:
     preview: np.ndarray | None
     notices: list[str]
     position: int  # place in line: 1 = next to run; 0 once running
+    frame: int  # a clip: frames painted so far (0 for a picture)
+    frames: int  # a clip: its frame count, once its first frame is painted (0 before, and for a picture)
     download: tuple[int, int] | None  # (bytes, total) while the network's weights download
     sizes: list[tuple[int, tuple[int, int]]]  # (first step, (height, width)) of each size so far (coarse-to-fine)
-    result: Finished | Inspection | None
+    result: Finished | Inspection | ClipFinished | None
     error: str | None
     cancelled: bool  # stopped before it started
 
@@ -114,6 +116,8 @@ class _State:
     preview_step: int = 0
     notices: list[str] = field(default_factory=list)
     download: tuple[int, int] | None = None
+    frame: int = 0
+    frames: int = 0
     sizes: list[tuple[int, tuple[int, int]]] = field(default_factory=list)
     result: Finished | Inspection | None = None
     error: str | None = None
@@ -151,6 +155,15 @@ class Job:
         self._done = threading.Event()
 
     @classmethod
+    def video(cls, clip: bytes, style: ImageSource | Sequence[ImageSource], settings: Settings, mode: str,
+              limits: Any, watch: Callable[[], bool] | None = None, visitor: str | None = None) -> Job:
+        """A job that paints a clip (nst/video.py); the clip is decoded in the worker, within `limits`
+        (nst/clips.py's ClipLimits). Its result is a `ClipFinished`."""
+        job = cls(clip, style, settings, watch, visitor=visitor)
+        job.task = ("video", clip, style, mode, limits)
+        return job
+
+    @classmethod
     def inspection(cls, images: dict[str, ImageSource], settings: Settings, watch: Callable[[], bool] | None = None,
                    visitor: str | None = None) -> Job:
         """A job whose result is an `Inspection` of each image (by name) at `settings.size`, on the
@@ -182,19 +195,22 @@ class Job:
             eta = float(np.median(s.rates)) * (1.0 - s.work) if s.rates else None
             return JobStatus(
                 s.step, self.settings.steps, s.shape, s.work, s.elapsed, eta, list(s.history), s.preview,
-                list(s.notices), position, s.download, list(s.sizes), s.result, s.error, s.cancelled,
+                list(s.notices), position, s.frame, s.frames, s.download, list(s.sizes), s.result, s.error,
+                s.cancelled,
             )
 
     # called by the queue and its workers
-    def _record(self, event: Notice | Preview | Step | Finished | Inspection) -> None:
+    def _record(self, event: Notice | Preview | Step | Finished | Inspection | FrameDone | ClipFinished) -> None:
         with self._lock:
             s = self._state
             if isinstance(event, Notice):
                 s.notices.append(event.text)
             elif isinstance(event, Preview):
                 s.preview, s.preview_step, s.elapsed = event.image, 0, event.elapsed
-            elif isinstance(event, Inspection):
+            elif isinstance(event, Inspection | ClipFinished):
                 s.download, s.result = None, event
+            elif isinstance(event, FrameDone):
+                s.frame, s.frames, s.preview, s.elapsed = event.frame + 1, event.frames, event.image, event.elapsed
             elif isinstance(event, Step):
                 s.download = None
                 if event.shape != s.shape:  # a new size: its first step includes tracing, so it is not timed

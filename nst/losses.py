@@ -8,7 +8,7 @@ through VGG's Caffe preprocessing):
     L_style(x)   = sum_{l in S} w_l mean((G_l(x) - G_l(s))^2),     w_l >= 0, sum w_l = 1
     L_tv(x)      = sum_{i,j} |x_{i+1,j} - x_{i,j}| + |x_{i,j+1} - x_{i,j}|   (tf.image.total_variation)
                    or, with tv_smoothing d > 0, its smooth, isotropic form (smooth_total_variation)
-    L(x)         = a L_content(x) + b L_style(x) + t L_tv(x)  [+ e L_edge(x)]
+    L(x)         = a L_content(x) + b L_style(x) + t L_tv(x)  [+ e L_edge(x)] [+ w L_temporal(x)]
 
 where c is the content image, s the style image (several styles: their Grams averaged with the blend
 weights), and (a, b, t) the content, style and TV weights. With equal layer weights w_l = 1/|S| and
@@ -27,7 +27,9 @@ Semantic extensions, each off by default so the tutorial's loss is unchanged:
   (normalised by the mask's area) and weighted by the mask's share of the picture;
 - saliency: the content term's squared differences are weighted per location (mean weight 1);
 - edges: L_edge(x) = mean((Lap(pool(x)) - Lap(pool(c)))^2), the Laplacian loss of Li et al. 2017,
-  on the image average-pooled to about 128 px so that it means the same at every size.
+  on the image average-pooled to about 128 px so that it means the same at every size;
+- video frames: L_temporal(x) = mean over reliable pixels of (x - warp(previous stylised frame))^2,
+  Ruder et al. 2016 (nst/video.py).
 
 Adding a term is one function and one registration:
 
@@ -74,6 +76,8 @@ class Targets:
     layer_weights: tuple[float, ...]  # of the style layers, summing to 1
     content_masks: list[tf.Tensor] | None = None  # saliency weights per content layer, mean 1
     tv_smoothing: float = 0.0  # Huber threshold of the TV term (0: the tutorial's L1 total variation)
+    previous: tf.Tensor | None = None  # video: the previous stylised frame warped onto this one, (1, H, W, 3)
+    previous_mask: tf.Tensor | None = None  # where that warp is reliable, (1, H, W, 1) in [0, 1]
 
 
 TermFunction = Callable[[Targets, tf.Tensor, Features], tf.Tensor]
@@ -85,16 +89,20 @@ class LossTerm:
     weight: str  # the Settings field with its weight
     function: TermFunction
     optional: bool  # left out of a run (and of its curves) while its weight is 0
+    needs: str | None = None  # a Targets field it compares with: left out of runs where that is None
 
 
 TERMS: dict[str, LossTerm] = {}
 
 
-def loss_term(name: str, weight: str, optional: bool = False) -> Callable[[TermFunction], TermFunction]:
-    """Register a term of the objective under `name`, weighted by the Settings field `weight`."""
+def loss_term(
+    name: str, weight: str, optional: bool = False, needs: str | None = None
+) -> Callable[[TermFunction], TermFunction]:
+    """Register a term of the objective under `name`, weighted by the Settings field `weight`; a term
+    that `needs` a Targets field is left out of runs that do not set it."""
 
     def register(function: TermFunction) -> TermFunction:
-        TERMS[name] = LossTerm(name, weight, function, optional)
+        TERMS[name] = LossTerm(name, weight, function, optional, needs)
         return function
 
     return register
@@ -207,3 +215,11 @@ def tv_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor
 @loss_term("edge", weight="edge_weight", optional=True)
 def edge_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
     return edge_distance(image, targets.content_image)
+
+
+@loss_term("temporal", weight="temporal_weight", optional=True, needs="previous")
+def temporal_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+    """Video (Ruder et al. 2016): the mean squared difference from the previous stylised frame warped
+    onto this one, over the pixels where the warp is reliable (not occluded or disoccluded)."""
+    mask = targets.previous_mask
+    return tf.reduce_sum(mask * tf.square(image - targets.previous)) / (3.0 * tf.maximum(tf.reduce_sum(mask), 1.0))

@@ -32,7 +32,9 @@ class Objective:
     1 + S x salience (normalised to mean 1) and the style statistics by 1 - S / (1 + S) x salience, so
     the subject keeps its structure and the background takes the style. `gains` multiply the terms'
     weights, by name: the backbone's calibration times the size factors of nst/losses.py;
-    `tv_smoothing` is the TV term's Huber threshold (0: the tutorial's L1 TV).
+    `tv_smoothing` is the TV term's Huber threshold (0: the tutorial's L1 TV). `previous` (a video
+    frame: the previous stylised frame warped onto this one, and where that warp is reliable, at this
+    size) is what the temporal term keeps the image close to.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class Objective:
         tv_smoothing: float = 0.0,
         masks: list[np.ndarray] | None = None,
         salience: np.ndarray | None = None,
+        previous: tuple[np.ndarray, np.ndarray] | None = None,
     ):
         self.extractor = extractor
         gains = gains or {}
@@ -79,7 +82,11 @@ class Objective:
         self.targets = Targets(
             content_image, content_features.content, targets, settings.normalised_style_layer_weights, content_masks,
             tv_smoothing,
+            None if previous is None else tf.constant(previous[0][None]),
+            None if previous is None else tf.constant(previous[1][None, :, :, None]),
         )
+        self.terms = {name: term for name, term in self.terms.items()
+                      if term[0].needs is None or getattr(self.targets, term[0].needs) is not None}
 
     def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         """The total loss and each weighted term, by name, for a (1, H, W, 3) image in [0, 1]."""

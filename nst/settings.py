@@ -93,6 +93,13 @@ class Settings:
             "1e7 (more where the style weighs more)."
         ),
     )
+    temporal_weight: float = field(
+        default=1e6,
+        metadata=_help(
+            "Video only (Ruder et al. 2016): how strongly each frame keeps the previous painted frame where "
+            "the motion can be followed, against flicker; 0 = frames painted independently."
+        ),
+    )
     saliency: float = field(
         default=0.0,
         metadata=_help(
@@ -185,7 +192,7 @@ class Settings:
                 _check_choice(f.name, getattr(self, f.name), f.metadata["choices"])
         if self.learning_rate is not None:
             _check_positive("learning_rate", self.learning_rate)
-        for name in ("content_weight", "style_weight", "tv_weight", "edge_weight", "saliency"):
+        for name in ("content_weight", "style_weight", "tv_weight", "edge_weight", "temporal_weight", "saliency"):
             _check_non_negative(name, getattr(self, name))
         if self.tv_smoothing is not None:
             _check_non_negative("tv_smoothing", self.tv_smoothing)

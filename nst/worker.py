@@ -7,12 +7,13 @@ with pickled tuples: requests on the worker's stdin, replies on its stdout.
     parent -> worker   ("warm", weights)                       build that network now, not at the first run
                        ("run", job_id, content, style, masks, settings)
                        ("inspect", job_id, {name: image}, settings)   feature maps and Gram matrices (nst/inside.py)
+                       ("video", job_id, clip bytes, style, mode, limits, settings)   a clip (nst/video.py)
                        ("stop", job_id)                         cancel between steps, keep the image so far
     worker -> parent   ("ready", pid)
                        ("network", weights, layer_names, description)   after building a network: what it is
                        ("warmed", weights)                      the warm-up for `weights` is over
                        ("started", job_id)
-                       ("event", job_id, Notice | Step | Finished | Inspection)
+                       ("event", job_id, Notice | Preview | Step | Finished | Inspection | FrameDone | ClipFinished)
                        ("download", job_id, done_bytes, total_bytes)
                        ("error", job_id, message)
                        ("done", job_id, networks_built)
@@ -79,6 +80,15 @@ def handle(request: tuple[Any, ...], send: Callable[..., None], stopped: Callabl
         send("network", settings.weights, tuple(network.layer_names()), network.description)
         if kind == "inspect":
             send("event", job_id, _inspect(network, inputs[0], settings))
+        elif kind == "video":
+            from .clips import read_clip
+            from .video import stylise_video
+
+            data, style, mode, limits = inputs
+            clip = read_clip(data, settings.size, limits)  # the decoder runs here, never in the server
+            for event in stylise_video(clip.frames, clip.fps, style, settings, mode=mode, backbone=network,
+                                       should_stop=lambda: stopped(job_id)):
+                send("event", job_id, event)
         else:
             content, style, masks = inputs
             for event in stylise(content, style, settings, masks=masks, backbone=network,

@@ -101,7 +101,7 @@ def source_label(settings: Settings) -> str:
 
 # widgets drawn by the pages (not the sidebar) whose values must survive a visit to another page; no
 # button's key may start with these: a button's value cannot be set
-KEPT_ACROSS_PAGES = ("content_", "styles", "blend_", "look_", "region_", "segments", "inside_")
+KEPT_ACROSS_PAGES = ("content_", "styles", "blend_", "look_", "region_", "segments", "inside_", "clip_")
 KEPT = "_page_widgets"  # their values as the last run began
 
 

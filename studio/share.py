@@ -28,7 +28,7 @@ MAX_PROBLEMS = 12  # sentences shown for one link or file
 LAYER = re.compile(r"block[1-5]_conv[1-4]")
 DISPLAY_ONLY = ("preview_every", "outputs")  # how a run is shown: brought into the control's range quietly
 IGNORED = {"run", "title", "network"}  # written into a run's settings file for people, not settings
-NOT_IN_STUDIO = ("style_scale", "style_blend", "segments", "segment_styles", "weights_file")  # no widget sets these
+NOT_IN_STUDIO = ("style_scale", "style_blend", "segments", "segment_styles", "weights_file", "temporal_weight")
 
 
 def restore() -> None:
