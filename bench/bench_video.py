@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nst import Settings, load_backbone, save_image  # noqa: E402
+from nst import Settings, load_backbone  # noqa: E402
 from nst.clips import read_clip  # noqa: E402
 from nst.events import ClipFinished  # noqa: E402
 from nst.images import resize_array  # noqa: E402
