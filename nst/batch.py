@@ -55,7 +55,7 @@ class Item:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli import add_settings_options
+    from .cli import add_common_options
 
     p = argparse.ArgumentParser(prog="python -m nst batch", description=__doc__.splitlines()[0])
     p.add_argument("photos", nargs="+", help="photos, or folders of photos (their files, not sub-folders)")
@@ -64,9 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="the folder to write into (made if missing)")
     p.add_argument("--workers", type=int, default=1, help="local worker processes (each ~1-2 GB) [1]")
     p.add_argument("--ray", metavar="ADDRESS", help="run on this Ray cluster (default $NST_RAY_ADDRESS)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    add_settings_options(p.add_argument_group("run settings", "every field of nst.Settings; defaults in brackets"))
-    return p
+    return add_common_options(p)
 
 
 def main(argv: list[str]) -> int:

@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def add_common_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options every subcommand shares: -q, and one option per Settings field."""
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_settings_options(parser.add_argument_group("run settings", "every field of nst.Settings; defaults in brackets"))
+    return parser
+
+
 def add_settings_options(group: argparse._ArgumentGroup) -> None:
     """One option per Settings field, named after it (--content-weight), typed from its annotation,
     with its help text, choices and default; options not given are left to Settings' defaults."""

@@ -20,7 +20,7 @@ VIDEO_SIZE = 256  # a clip's default size: 512 px frames would take minutes each
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli import add_settings_options
+    from .cli import add_common_options
 
     p = argparse.ArgumentParser(prog="python -m nst video", description=__doc__.splitlines()[0])
     p.add_argument("clip", help="the video: MP4, WebM or GIF")
@@ -32,9 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "picture of each frame, smoothed along the motion (seconds, not minutes) [temporal]")
     p.add_argument("--frame-steps", type=int, help="steps of each frame after the first [a third of --steps]")
     p.add_argument("--max-seconds", type=float, default=ClipLimits.seconds, help="the longest clip read [%(default)g]")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    add_settings_options(p.add_argument_group("run settings", "every field of nst.Settings; defaults in brackets"))
-    return p
+    return add_common_options(p)
 
 
 def main(argv: list[str]) -> int:

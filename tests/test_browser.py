@@ -39,6 +39,13 @@ def _settle(page) -> None:
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
 
 
+def _open(page, url: str) -> None:
+    """Open the studio and wait until it is drawn and idle."""
+    page.goto(url)
+    page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
+    _settle(page)
+
+
 def test_an_idle_server_with_a_tab_open_stays_under_5_percent_of_a_core(served):
     """Started as `make app` starts it (.streamlit/config.toml's file watcher; the venv inside the
     project when run by `make test`), with one studio tab open and nothing running, the server
@@ -48,9 +55,7 @@ def test_an_idle_server_with_a_tab_open_stays_under_5_percent_of_a_core(served):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.goto(served.url)
-        page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
-        _settle(page)
+        _open(page, served.url)
         page.wait_for_timeout(5000)  # the page's own start-up work is over
         before, started = served.cpu_seconds(), time.monotonic()
         page.wait_for_timeout(15_000)
@@ -285,9 +290,7 @@ def test_the_inputs_survive_a_visit_to_the_other_page(served):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.goto(served.url)
-        page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
-        _settle(page)
+        _open(page, served.url)
         page.locator("[data-testid=stMain] [data-testid=stSelectbox]").nth(1).click()
         page.get_by_role("option", name="great wave").click()
         _settle(page)
