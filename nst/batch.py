@@ -118,6 +118,8 @@ def plan(photos: list[str], paintings: list[str], blend: bool, out: Path) -> lis
         for group in groups:
             label = "blend" if blend and len(group) > 1 else group[0].stem
             item = Item(photo, group, out / f"{photo.stem}__{label}.png")
+            for stale in out.glob(f".{item.output.stem}-*.png"):  # a killed batch's half-written temporary file
+                stale.unlink(missing_ok=True)
             if item.output.exists():
                 item.status, item.reason = "skipped", "already made"
             items.append(item)

@@ -167,9 +167,9 @@ class Settings:
         metadata=_help(
             "Coarse-to-fine: optimise at this many sizes, each twice the previous and ending at `size`; "
             "each finer size gets half as many steps (lbfgs-adam: a third of the steps on the coarse sizes, "
-            "the rest at full size); 1 = one size only; 0 = as many as start near 128 px (1 at 128 px, "
-            "2 at 256, 3 at 512, 4 at 1024), so the painting lays out the picture at the same scale, "
-            "and the result has the same look, at every size."
+            "the rest at full size); 1 = one size only; 0 = auto: one size from the instant picture (it has "
+            "the layout already), else as many as start near 128 px (1 at 128 px, 2 at 256, 3 at 512, 4 at "
+            "1024), so the painting lays out the picture at the same scale, and the look, at every size."
         ),
     )
     precision: str = field(
@@ -235,10 +235,14 @@ class Settings:
 
     @property
     def scale_count(self) -> int:
-        """The number of coarse-to-fine sizes: `scales`, or for 0 the count whose coarsest size is
-        nearest COARSEST_SIDE on a log scale (halving from `size`)."""
+        """The number of coarse-to-fine sizes: `scales`; for 0, one size when the run starts from the
+        instant picture (it already lays the painting out over the photo, at the output's size: a coarse
+        size would only blur it), else the count whose coarsest size is nearest COARSEST_SIDE on a log
+        scale (halving from `size`)."""
         if self.scales:
             return self.scales
+        if self.init.startswith("instant"):
+            return 1
         return min(MAX_SCALES, 1 + max(0, round(math.log2(self.size / COARSEST_SIDE))))
 
     @property

@@ -43,6 +43,11 @@ def _actor_processes() -> list[int]:
     return found
 
 
+def _outputs(out: Path) -> list[Path]:
+    """The images written under their own names (not the hidden temporary files they are written to)."""
+    return [p for p in out.glob("*.png") if not p.name.startswith(".")]
+
+
 def _summary(out: Path) -> dict:
     return json.loads((out / "batch-summary.json").read_text())
 
@@ -94,19 +99,19 @@ def test_a_killed_batch_leaves_whole_images_and_resumes(photos, tmp_path, assets
             "--size", "96", "--steps", "40", "--weights", "random", "--scales", "1", "-q"]
     process = subprocess.Popen(list(map(str, args)), cwd=ROOT, start_new_session=True)
     deadline = time.monotonic() + 300
-    while not list(out.glob("*.png")):
+    while not _outputs(out):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)  # the batch and its workers, as a power cut would
     process.wait()
-    for path in out.glob("*.png"):  # what is there is whole
+    for path in _outputs(out):  # what is there under an output's name is whole
         assert np.asarray(Image.open(path).convert("RGB")).shape[2] == 3
-    done = {p.name for p in out.glob("*.png")}
+    done = {p.name for p in _outputs(out)}
     result = _batch(photos, "--style", assets / "styles/starry_night.jpg", "-o", out, *QUICK)
     assert result.returncode == 0
     statuses = {i["output"].rsplit("/", 1)[1]: i["status"] for i in _summary(out)["items"]}
     assert all(statuses[name] == "skipped" for name in done) and set(statuses.values()) <= {"skipped", "done"}
-    assert len(list(out.glob("*.png"))) == 2
+    assert len(_outputs(out)) == 2 and not list(out.glob(".*.png"))  # a half-written temporary file is gone too
 
 
 def test_a_batch_on_ray_spreads_over_the_actors_and_survives_a_killed_one(ray_cluster, photos, tmp_path, assets):

@@ -195,7 +195,7 @@ def test_a_runs_settings_file_restores_the_widgets(tmp_path):
     at.run()
     (warning,) = [w.value.replace("\\", "") for w in at.warning]
     assert "size must be a whole number from 32 to 4096, got True" in warning and "style_scale" in warning
-    assert "steps must be a whole number from 1 to 100000, got 1000000000.0" in warning
+    assert "steps must be a whole number from 0 to 100000, got 1000000000.0" in warning
 
 
 def test_the_summary_says_which_network_runs(monkeypatch):

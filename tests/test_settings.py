@@ -21,7 +21,7 @@ def test_defaults_are_the_tutorial_objective_with_the_fast_mode(monkeypatch):
     "changes, words",
     [
         ({"size": 10}, "size"),
-        ({"steps": 0}, "steps"),
+        ({"steps": -1}, "steps"),
         ({"learning_rate": -1.0}, "learning_rate"),
         ({"learning_rate": float("nan")}, "learning_rate"),
         ({"style_weight": float("inf")}, "style_weight"),
