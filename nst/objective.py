@@ -7,7 +7,6 @@ import numpy as np
 import tensorflow as tf
 
 from .backbone import Backbone, FeatureExtractor
-from .errors import NSTError
 from .losses import TERMS, StyleTarget, Targets, gram_matrix, size_factors
 from .settings import Settings, blend_weights
 
@@ -54,8 +53,6 @@ class Objective:
         weights = {name: getattr(settings, term.weight) * gains.get(name, 1.0) for name, term in TERMS.items()}
         self.terms = {name: (TERMS[name], w) for name, w in weights.items() if w > 0 or not TERMS[name].optional}
         blend = blend_weights(settings, len(styles))
-        if len(blend) != len(styles):
-            raise NSTError(f"style_blend has {len(blend)} weights for {len(styles)} style images.")
         content_image = tf.constant(content[None])
         content_features = extractor(content_image)
         grams = [[gram_matrix(f) for f in extractor(tf.constant(s[None])).style] for s in styles]

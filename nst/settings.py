@@ -43,11 +43,12 @@ def _help(text: str, choices: tuple[str, ...] | None = None, flag: str | None = 
 class Settings:
     """One run's settings. The defaults are the TensorFlow tutorial's objective with its TV measured per
     pixel (its exact loss at 512 px, see nst/losses.py), optimised by the fast mode measured in
-    BENCHMARKS.md (L-BFGS then Adam, 150 steps, coarse-to-fine from about 128 px) from the photo in the
-    painting's colours (`init='palette'`, chosen on the quality benchmark: BENCHMARKS.md)."""
+    BENCHMARKS.md (L-BFGS then Adam) for 50 steps at one size from the feed-forward network's picture in
+    the painting's colours (`init='instant-palette'`, chosen by looking at the quality benchmark's sheets:
+    subjects stay legible while the palette arrives; BENCHMARKS.md)."""
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
-    steps: int = field(default=150, metadata=_help("Number of optimisation steps; 0 = the start image alone "
+    steps: int = field(default=50, metadata=_help("Number of optimisation steps; 0 = the start image alone "
                                                    "(with init 'instant': the feed-forward picture, no VGG)."))
     optimizer: str = field(
         default="lbfgs-adam",
@@ -127,7 +128,7 @@ class Settings:
         default=None, metadata=_help("One weight per style layer (normalised to sum 1); empty means equal.")
     )
     init: str = field(
-        default="palette",
+        default="instant-palette",
         metadata=_help(
             "Starting image: 'content' (the photo), 'palette' (the photo recoloured with the painting's colours "
             "by histogram matching: the result carries more of its palette), 'instant' (a feed-forward "
@@ -286,7 +287,10 @@ class Settings:
 
 def blend_weights(settings: Settings, count: int) -> np.ndarray:
     """The style images' blend weights as given (not normalised); equal when `style_blend` is not set."""
-    return np.asarray(settings.style_blend or [1.0] * count, dtype=np.float32)
+    blend = np.asarray(settings.style_blend or [1.0] * count, dtype=np.float32)
+    if len(blend) != count:
+        raise NSTError(f"style_blend has {len(blend)} weights for {count} style images.")
+    return blend
 
 
 def snapshot_schedule(steps: int, outputs: int) -> set[int]:

@@ -146,11 +146,12 @@ def _fmt(value: float) -> str:
 
 
 def _scales_label(count: int) -> str:
-    """'auto' says how many sizes it means at the size chosen now (it depends on the size)."""
+    """'auto' says how many sizes it means with the size and start chosen now (it depends on both)."""
     if count:
         return str(count)
     size = st.session_state.get("size", STUDIO.size)
-    return f"auto ({STUDIO.replace(size=size).scale_count} at {size} px)"
+    init = st.session_state.get("init", STUDIO.init)
+    return f"auto ({STUDIO.replace(size=size, init=init).scale_count} at {size} px)"
 
 
 def sidebar() -> None:

@@ -214,15 +214,18 @@ def test_lbfgs_adam_runs_lbfgs_on_every_size_then_adam_finishes_the_full_size():
 def test_automatic_scales_start_every_size_near_128_px():
     from nst.schedules import scale_sizes
 
-    # the default (scales=0): the coarsest size is the same whatever the output size, so the painting
+    # scales=0 from the photo: the coarsest size is the same whatever the output size, so the painting
     # lays out the picture at the same scale (BENCHMARKS.md: the same look at 128, 256 and 512 px)
     for size, count in ((128, 1), (180, 1), (256, 2), (384, 3), (512, 3), (1024, 4), (4096, 5)):
-        settings = Settings(size=size)
+        settings = Settings(size=size, init="palette")
         shape = (round(size * 0.75), size)
         sizes = scale_sizes(settings, shape)
         assert settings.scale_count == count and len(sizes) == count and sizes[-1] == shape
         if size <= 2048:
             assert 128 / 2**0.5 <= max(sizes[0]) <= 128 * 2**0.5, (size, sizes)
+    # from the instant picture (the default) one size: it has the layout already, at the output's size
+    for init in ("instant", "instant-palette"):
+        assert [len(scale_sizes(Settings(size=s, init=init), (s, s))) for s in (256, 1024)] == [1, 1]
     # a number given is kept
     assert len(scale_sizes(Settings(size=512, scales=2), (384, 512))) == 2
     assert len(scale_sizes(Settings(size=128, scales=2), (96, 128))) == 2
