@@ -156,11 +156,13 @@ class Job:
 
     @classmethod
     def video(cls, clip: bytes, style: ImageSource | Sequence[ImageSource], settings: Settings, mode: str,
-              limits: Any, watch: Callable[[], bool] | None = None, visitor: str | None = None) -> Job:
-        """A job that paints a clip (nst/video.py); the clip is decoded in the worker, within `limits`
-        (nst/clips.py's ClipLimits). Its result is a `ClipFinished`."""
+              limits: Any, watch: Callable[[], bool] | None = None, visitor: str | None = None,
+              span: tuple[int, int] | None = None) -> Job:
+        """A job that paints a clip (nst/video.py), or its frames [start, end) given as `span` (a chunk:
+        nst/chunks.py); the clip is decoded in the worker, within `limits` (nst/clips.py's ClipLimits).
+        Its result is a `ClipFinished`."""
         job = cls(clip, style, settings, watch, visitor=visitor)
-        job.task = ("video", clip, style, mode, limits)
+        job.task = ("video", clip, style, mode, limits, span)
         return job
 
     @classmethod

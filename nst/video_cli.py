@@ -2,16 +2,20 @@
 
 Paints a short clip (MP4, WebM or GIF in; MP4 or GIF out, the frame rate kept, no audio) with
 nst/video.py, a progress bar over the frames and the current frame's step. Ctrl-C stops after the
-current step and writes the frames painted so far as a shorter clip.
+current step and writes the frames painted so far as a shorter clip. With --workers N (local worker
+processes) or --ray ADDRESS (a Ray cluster), the clip is painted as overlapping chunks in parallel and
+stitched with cross-faded seams (nst/chunks.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
 
+from .chunks import CHUNK_FRAMES, OVERLAP_FRAMES
 from .clips import OUTPUTS, ClipLimits
 from .errors import NSTError
 from .settings import Settings
@@ -32,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "picture of each frame, smoothed along the motion (seconds, not minutes) [temporal]")
     p.add_argument("--frame-steps", type=int, help="steps of each frame after the first [a third of --steps]")
     p.add_argument("--max-seconds", type=float, default=ClipLimits.seconds, help="the longest clip read [%(default)g]")
+    p.add_argument("--workers", type=int, default=1,
+                   help="paint overlapping chunks of the clip on this many local worker processes (each ~1-2 GB) [1]")
+    p.add_argument("--ray", metavar="ADDRESS", help="paint overlapping chunks on this Ray cluster's actors")
+    p.add_argument("--chunk-frames", type=int, default=CHUNK_FRAMES, help="frames per chunk [%(default)d]")
+    p.add_argument("--overlap", type=int, default=OVERLAP_FRAMES,
+                   help="frames two neighbouring chunks share, cross-faded [%(default)d]")
     return add_common_options(p)
 
 
@@ -50,16 +60,51 @@ def main(argv: list[str]) -> int:
 
         limits = ClipLimits(seconds=args.max_seconds, frames=max(1, round(args.max_seconds * 60)))
         clip = read_clip(Path(args.clip).expanduser(), settings.size, limits)
+        if args.workers < 1 or not 0 <= args.overlap < args.chunk_frames:
+            raise NSTError("--workers must be at least 1, and --overlap at least 0 and below --chunk-frames.")
     except NSTError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     stop = {"requested": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
+    if args.ray or args.workers > 1:
+        if args.ray:
+            os.environ["NST_RAY_ADDRESS"] = args.ray
+        return _run_chunks(args, settings, clip, limits, output, stop, EXIT_OK, EXIT_CANCELLED, EXIT_BAD_INPUT)
     return _run(args, settings, clip, output, stop, EXIT_OK, EXIT_CANCELLED, EXIT_BAD_INPUT)
 
 
+def _run_chunks(args, settings: Settings, clip, limits: ClipLimits, output: Path, stop: dict, ok: int, cancelled: int,
+                bad: int) -> int:
+    """The clip as overlapping chunks over the workers or the Ray cluster's actors (nst/chunks.py)."""
+    from .chunks import paint_in_chunks, spans
+
+    ranges = spans(len(clip.frames), args.chunk_frames, args.overlap)
+    if not args.quiet:
+        print(f"{len(clip.frames)} frames at {float(clip.fps):g} fps in {len(ranges)} chunks of up to "
+              f"{args.chunk_frames} ({args.overlap} shared)", file=sys.stderr)
+    tty = sys.stderr.isatty()
+
+    def progress(statuses) -> None:
+        if tty and not args.quiet:
+            painted = sum(s.frame for s in statuses)
+            print("\r\033[K" + " ".join(f"[{s.frame}/{e - b}]" for s, (b, e) in zip(statuses, ranges, strict=True))
+                  + f" {painted} frames painted", end="", file=sys.stderr, flush=True)
+
+    try:
+        finished = paint_in_chunks(Path(args.clip).expanduser().read_bytes(), clip.frames, args.style if len(args.style) > 1
+                                   else args.style[0], settings, args.mode, limits, args.workers,
+                                   chunk=args.chunk_frames, overlap=args.overlap,
+                                   should_stop=lambda: stop["requested"], on_progress=progress)
+    except NSTError as exc:  # the cluster could not be reached
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return bad
+    if tty and not args.quiet:
+        print(file=sys.stderr)
+    return _write(finished, clip, output, args.quiet, ok, cancelled, bad)
+
+
 def _run(args, settings: Settings, clip, output: Path, stop: dict, ok: int, cancelled: int, bad: int) -> int:
-    from .clips import write_clip
     from .events import ClipFinished, FrameDone, Notice, Step
     from .video import stylise_video
 
@@ -84,16 +129,23 @@ def _run(args, settings: Settings, clip, output: Path, stop: dict, ok: int, canc
         elif isinstance(event, ClipFinished):
             if tty and not args.quiet:
                 print(file=sys.stderr)
-            if not event.frames:
-                print("error: stopped before the first frame was painted; nothing written", file=sys.stderr)
-                return cancelled
-            try:
-                write_clip(event.frames, clip.fps, output)
-            except (NSTError, OSError) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return bad
-            if not args.quiet:
-                flicker = "" if event.warping_error is None else f"; warping error {event.warping_error:.4f}"
-                print(f"{event.message} wrote {output} ({len(event.frames)} frames{flicker})", file=sys.stderr)
-            return cancelled if event.reason == "cancelled" else ok
+            return _write(event, clip, output, args.quiet, ok, cancelled, bad)
     raise AssertionError("stylise_video always ends with ClipFinished")
+
+
+def _write(finished, clip, output: Path, quiet: bool, ok: int, cancelled: int, bad: int) -> int:
+    """Write the painted frames (all, or those before a stop) as the clip at `output`."""
+    from .clips import write_clip
+
+    if not finished.frames:
+        print(f"error: no frame was painted; nothing written ({finished.message})", file=sys.stderr)
+        return cancelled if finished.reason == "cancelled" else bad
+    try:
+        write_clip(finished.frames, clip.fps, output)
+    except (NSTError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return bad
+    if not quiet:
+        flicker = "" if finished.warping_error is None else f"; warping error {finished.warping_error:.4f}"
+        print(f"{finished.message} wrote {output} ({len(finished.frames)} frames{flicker})", file=sys.stderr)
+    return cancelled if finished.reason == "cancelled" else ok

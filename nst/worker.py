@@ -7,7 +7,7 @@ with pickled tuples: requests on the worker's stdin, replies on its stdout.
     parent -> worker   ("warm", weights)                       build that network now, not at the first run
                        ("run", job_id, content, style, masks, settings)
                        ("inspect", job_id, {name: image}, settings)   feature maps and Gram matrices (nst/inside.py)
-                       ("video", job_id, clip bytes, style, mode, limits, settings)   a clip (nst/video.py)
+                       ("video", job_id, clip bytes, style, mode, limits, span, settings)  a clip, or its frames [span)
                        ("stop", job_id)                         cancel between steps, keep the image so far
     worker -> parent   ("ready", pid)
                        ("network", weights, layer_names, description)   after building a network: what it is
@@ -84,9 +84,10 @@ def handle(request: tuple[Any, ...], send: Callable[..., None], stopped: Callabl
             from .clips import read_clip
             from .video import stylise_video
 
-            data, style, mode, limits = inputs
+            data, style, mode, limits, span = inputs
             clip = read_clip(data, settings.size, limits)  # the decoder runs here, never in the server
-            for event in stylise_video(clip.frames, clip.fps, style, settings, mode=mode, backbone=network,
+            frames = clip.frames if span is None else clip.frames[span[0]:span[1]]
+            for event in stylise_video(frames, clip.fps, style, settings, mode=mode, backbone=network,
                                        should_stop=lambda: stopped(job_id)):
                 send("event", job_id, event)
         else:

@@ -155,3 +155,48 @@ def test_the_video_page_paints_a_sample_clip_in_the_run_line():
     assert not at.exception
     assert "Download the clip (MP4)" in [d.label for d in at.get("download_button")]
     assert any("Painted 36 frames" in m.value and "Warping error" in m.value for m in at.markdown)
+
+
+def test_chunks_cover_the_clip_and_overlap_by_the_given_frames():
+    from nst.chunks import spans
+
+    assert spans(10, 24, 6) == [(0, 10)]
+    assert spans(50, 24, 6) == [(0, 24), (18, 42), (36, 50)]
+    assert spans(42, 24, 6) == [(0, 24), (18, 42)]
+    for count in range(1, 120):
+        ranges = spans(count, 12, 4)
+        assert ranges[0][0] == 0 and ranges[-1][1] == count
+        assert all(b[0] == a[1] - 4 for a, b in zip(ranges, ranges[1:], strict=False))  # each shares 4 with the next
+        assert all(4 < end - start <= 16 for start, end in ranges[1:])
+
+
+def test_the_seam_is_a_cross_fade_not_a_cut():
+    from nst.chunks import stitch
+
+    ranges = [(0, 8), (5, 13)]
+    dark, light = [np.zeros((4, 4, 3), np.float32)] * 8, [np.ones((4, 4, 3), np.float32)] * 8
+    frames = stitch([dark, light], ranges)
+    levels = [float(f.mean()) for f in frames]
+    assert len(frames) == 13 and levels[:5] == [0.0] * 5 and levels[8:] == [1.0] * 5
+    assert levels[5:8] == pytest.approx([0.25, 0.5, 0.75])  # the 3 shared frames move a quarter each
+    # the second chunk stopped after 4 of its frames: the clip ends with them, faded in as before
+    short = stitch([dark, light[:4]], ranges)
+    assert [float(f.mean()) for f in short] == pytest.approx([0.0] * 5 + [0.25, 0.5, 0.75, 1.0])
+
+
+def test_a_clip_in_chunks_on_two_workers_is_whole_and_its_seams_do_not_jump(tmp_path, assets, executor):
+    """Two chunks in parallel, on local worker processes and on Ray actors: every frame comes back, in
+    order, and the frames around the seam change no more than the chunks' own frames do."""
+    from nst.chunks import paint_in_chunks
+
+    clip = moving_square(12)
+    data = write_clip(clip, Fraction(12), tmp_path / "clip.mp4").read_bytes()
+    photos = read_clip(data, 64).frames
+    finished = paint_in_chunks(data, photos, assets / "styles/starry_night.jpg",
+                               Settings(size=64, steps=12, scales=1, weights="random", precision="float32"),
+                               "temporal", ClipLimits(), 2, chunk=8, overlap=4)
+    assert finished.reason == "completed" and len(finished.frames) == 12 and finished.fps == 12
+    steps = [float(np.abs(b - a).mean()) for a, b in zip(finished.frames, finished.frames[1:], strict=False)]
+    inside = steps[:3] + steps[8:]  # within one chunk only
+    assert max(steps[3:8]) < 2 * max(inside), steps
+    assert finished.warping_error is not None
