@@ -117,13 +117,13 @@ def start(content: Picked, styles: list[Picked], settings: Settings, masks: list
     enough runs in it); `masks` give each painting its region (nst/regions.py). A run that starts
     from the instant picture shows it at once, computed here, while the run waits or loads."""
     sources = styles[0].source if len(styles) == 1 else [s.source for s in styles]
-    job = Job(content.source, sources, settings, masks=masks, **owner()).start()
     first = None
-    if settings.init.startswith("instant"):
+    if settings.init.startswith("instant"):  # before the run starts: its worker would compete for the CPU
         try:
             first = instant_picture(content, styles, settings, masks)
         except NSTError:
             pass  # the run itself says why and starts from the photo in the painting's colours
+    job = Job(content.source, sources, settings, masks=masks, **owner()).start()
     st.session_state.job = job
     st.session_state.job_meta = {"title": _title(content, styles, masks), "content": content, "style": styles[0],
                                  "first": first}
@@ -138,26 +138,27 @@ _instant_turns = threading.BoundedSemaphore(1)  # instant pictures computed at o
 
 def instant_picture(content: Picked, styles: list[Picked], settings: Settings,
                     masks: list[np.ndarray] | None = None) -> np.ndarray:
-    """The feed-forward picture (nst/instant.py) at the run's size, computed in this server process
-    with onnxruntime (no TensorFlow), outside the run line: a tenth to half a second each, one at a
-    time, so a class pressing at once waits seconds, never behind a run. Raises NSTError when the
-    network's files are missing or damaged."""
-    from nst.instant import instant_image, instant_network
+    """The start image of a run from the feed-forward picture (nst/instant.py; `settings.init`
+    'instant' or 'instant-palette', recoloured as the run recolours it), at the run's size, computed in
+    this server process with onnxruntime (no TensorFlow), outside the run line: a tenth to half a
+    second each, one at a time, so a class pressing at once waits seconds, never behind a run. Raises
+    NSTError when the network's files are missing or damaged."""
     from nst.regions import resize_mask
+    from nst.starts import StartInputs, initial_image
 
     photo = load_image(content.source, settings.size, "content image")
     style_size = round(settings.size * settings.style_scale)
     paintings = [load_image(s.source, style_size, "style image", narrow_ok=True) for s in styles]
     regions = None if masks is None else [resize_mask(m, photo.shape[:2]) for m in masks]
     with _instant_turns:
-        return instant_image(instant_network(), photo, paintings, settings.style_blend, regions)
+        return initial_image(StartInputs(settings, photo, paintings, regions))
 
 
 def add_instant_result(content: Picked, styles: list[Picked], settings: Settings,
                        masks: list[np.ndarray] | None = None) -> None:
     """The instant picture alone, as a finished run of this session (raises NSTError)."""
     started = time.perf_counter()
-    image = instant_picture(content, styles, settings, masks)
+    image = instant_picture(content, styles, settings.replace(init="instant"), masks)
     elapsed = time.perf_counter() - started
     photo = load_image(content.source, settings.size, "content image")
     runs: list[RunRecord] = st.session_state.setdefault("runs", [])

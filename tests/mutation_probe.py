@@ -139,6 +139,14 @@ MUTATIONS = [
      "tests/test_classroom.py -k link_sets"),
     ("a bad link value drops the rest", "studio/share.py", "            problems.append(str(exc))\n    if",
      "            problems.append(str(exc))\n            break\n    if", "tests/test_classroom.py -k bad_link"),
+    ("the temporal term never sees the previous frame", "nst/video.py", 'previous if mode == "temporal" else None',
+     "None", "tests/test_video.py -k removes_the_flicker"),
+    ("the instant start still runs coarse-to-fine", "nst/settings.py", 'if self.init.startswith("instant"):',
+     "if False:", "tests/test_engine.py -k automatic_scales"),
+    ("a chunk seam is a hard cut", "nst/chunks.py", "share = (offset + 1) / (before + 1)", "share = 1.0",
+     "tests/test_video.py -k seam_is"),
+    ("a batch's items are re-made on a second run", "nst/batch.py", "if item.output.exists():", "if False:",
+     "tests/test_batch.py -k second_run"),
 ]
 
 

@@ -207,3 +207,23 @@ def test_a_run_from_the_instant_picture_shows_it_before_its_first_step(app):
         assert any("The instant picture" in c for image in app.image for c in image.captions)
     status = wait_for(job, timeout=300)
     assert status.result.reason == "completed" and status.history
+
+
+def test_the_picture_shown_at_stylise_is_the_runs_own_start_image(assets):
+    """The default run starts from the instant picture in the painting's colours: the page shows that
+    image, not the raw instant picture, so nothing changes colour when the first step arrives."""
+    import numpy as np
+
+    from nst import Preview, stylise
+    from studio.inputs import Picked
+    from studio.runs import instant_picture
+
+    photo, painting = assets / "content/cat.jpg", assets / "styles/starry_night.jpg"
+    settings = Settings(size=128, steps=0)
+    assert settings.init == "instant-palette"
+    shown = instant_picture(Picked("cat", photo, None), [Picked("starry night", painting, None)], settings)
+    start = next(e for e in stylise(photo, painting, settings) if isinstance(e, Preview)).image
+    np.testing.assert_allclose(shown, start, atol=1e-5)
+    raw = instant_picture(Picked("cat", photo, None), [Picked("starry night", painting, None)],
+                          settings.replace(init="instant"))
+    assert np.abs(raw - start).mean() > 0.01  # the recolouring shows
