@@ -244,7 +244,8 @@ def test_a_shared_link_opens_inside_the_network_in_chromium(served):
         _settle(page)
         page.get_by_role("slider", name="Iterations per image").press("Home")  # 10 iterations
         _settle(page)
-        page.get_by_role("button", name="Rebuild the style, block1 up to block5").click()
+        # under load the page can redraw for a while after the sliders move: wait for the button to hold still
+        page.get_by_role("button", name="Rebuild the style, block1 up to block5").click(timeout=120_000)
         page.get_by_text("style of block1 to block5", exact=True).wait_for(timeout=300_000)
         _settle(page)
         page.screenshot(path=str(ARTIFACTS / "browser-8-reconstructions.png"))
