@@ -15,7 +15,7 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 
 bench: $(VENV)/.installed
-	$(PY) bench/bench_step.py
+	$(PY) -m bench.bench_step
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-offline.txt requirements-cluster.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -6,9 +6,9 @@ widgets live in studio/ and the work in nst/. Run it with: streamlit run streaml
 
 import streamlit as st
 
-from studio import controls, runs, share
+from studio import controls, server, share
 
-# Runs happen in worker processes (nst/jobs.py): this server process never loads TensorFlow.
+# Runs happen in worker processes (nst/line/): this server process never loads TensorFlow.
 st.set_page_config(page_title="NST Studio", page_icon="🎨", layout="wide")
 st.markdown(
     "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>", unsafe_allow_html=True
@@ -22,6 +22,6 @@ controls.init_state()
 share.restore()  # a shared link's or an uploaded JSON's settings, before the widgets are drawn
 controls.sidebar()
 share.show_messages()
-runs.warm_up(controls.current_weights())  # once per server process (cached)
-runs.stop_gracefully()  # on SIGTERM: stop the runs, keep their images, let the pages show them
+server.warm_up(controls.current_weights())  # once per server process (cached)
+server.stop_gracefully()  # on SIGTERM: stop the runs, keep their images, let the pages show them
 page.run()

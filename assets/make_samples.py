@@ -78,11 +78,9 @@ def camera_move(photo: np.ndarray, path: Path, seconds: float = 3.0, fps: int = 
                 pan: tuple[float, float] = (0.25, 0.0), zoom: float = 1.15) -> None:
     """A short clip of the photo as a camera would film it: a window of 70% of the photo panning by
     `pan` (fractions of its width and height) while zooming in by `zoom`, at `side` px, H.264 MP4."""
-    import sys
     from fractions import Fraction
 
-    sys.path.insert(0, str(HERE.parent))
-    from nst.clips import write_clip
+    from nst.clips import write_clip  # the project installed (make's `pip install --editable .`)
 
     height, width = photo.shape[:2]
     frames = []

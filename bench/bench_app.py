@@ -1,6 +1,6 @@
 """The studio's default run, timed in a real browser, against the same run on the bare engine.
 
-    python bench/bench_app.py [--runs 3]
+    python -m bench.bench_app [--runs 3]
 
 Starts `streamlit run streamlit_app.py`, opens it in headless Chromium (Playwright, Debian's chromium),
 keeps every default (cat x swirls, 256 px, the fast mode; the ImageNet weights fall back to the
@@ -35,10 +35,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from tests.harness.browser import launch
+from tests.harness.server import _descendants, streamlit_server
 
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS, _descendants, streamlit_server  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 STEP = re.compile(r"Step (\d+) of (\d+)")
 FIRST_PICTURE = "the optimisation refines it next."  # the caption under the start image before step 1
@@ -154,7 +154,7 @@ def main() -> None:
     engine_cores = set(cores[:-1]) if args.browser_core else set(cores)
     os.sched_setaffinity(0, engine_cores)  # inherited by the server, its worker and the bare engine
     with streamlit_server() as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         if args.browser_core:
             print(f"server, worker and bare engine on cores {sorted(engine_cores)}; browser on core {cores[-1]}")
             driver = _descendants(os.getpid()) - {server.process.pid} - _descendants(server.process.pid)

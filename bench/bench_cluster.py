@@ -1,9 +1,9 @@
 """Ray against local worker processes, on this machine: the same run's time, and batch throughput.
 
-    python bench/bench_cluster.py [--size 256] [--steps 50] [--repeats 3]
+    python -m bench.bench_cluster [--size 256] [--steps 50] [--repeats 3]
 
-Starts a Ray head on 127.0.0.1 (as an operator's `ray start --head` would) with this machine's CPUs,
-then:
+Starts a Ray head on 127.0.0.1 with this machine's CPUs by the README's cluster recipe, in a fresh home
+folder (tests/harness/ray_head.py), then:
 
 1. the same run (cat x Starry Night, the offline VGG16, float32) through the run line on one local
    worker process and on one Ray actor, interleaved, warm (each network built by a first, untimed
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,25 +27,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from nst import Settings
+from nst.line.actors import Placement, RayExecutor
+from nst.line.job import Job, wait_for
+from nst.line.limits import Limits
+from nst.line.process import LocalExecutor
+from nst.line.queue import RunQueue
+from tests.harness.ray_head import ray_head
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from conftest import RAY_ENV  # noqa: E402
-
-from nst import Settings  # noqa: E402
-from nst.jobs import Job, Limits, ProcessWorker, RunQueue, wait_for  # noqa: E402
 
 PHOTOS, PAINTINGS = ("cat", "coffee"), ("starry_night", "great_wave")
-
-
-def start_head(port: int = 6399) -> str:
-    ray = str(Path(sys.executable).with_name("ray"))
-    subprocess.run([ray, "stop", "--force"], capture_output=True)
-    subprocess.run([ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
-                    "--num-cpus", str(os.cpu_count()), "--disable-usage-stats", "--include-dashboard", "false"],
-                   check=True, capture_output=True, env={**os.environ, **RAY_ENV, "PYTHONPATH": str(ROOT)})
-    return f"127.0.0.1:{port}"
 
 
 def one_run(queue: RunQueue, settings: Settings) -> float:
@@ -62,7 +53,7 @@ def batch_seconds(args: list[str], env: dict[str, str]) -> float:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "nst", "batch", *(str(ROOT / f"assets/content/{p}.jpg") for p in PHOTOS),
                         "--style", *(str(ROOT / f"assets/styles/{p}.jpg") for p in PAINTINGS), "-o", out, "-q", *args],
-                       check=True, cwd=ROOT, env={**os.environ, **env}, capture_output=True)
+                       check=True, cwd=ROOT, env=env, capture_output=True)
         return time.perf_counter() - started
 
 
@@ -72,15 +63,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    os.environ.update(RAY_ENV)
-    address = start_head()
     settings = Settings(size=args.size, steps=args.steps, weights="offline", precision="float32")
-    figures: dict[str, object] = {"size": args.size, "steps": args.steps, "cpus": os.cpu_count()}
-    try:
-        os.environ.update(NST_RAY_ADDRESS=address, NST_RAY_ACTORS="1", NST_RAY_CPUS=str(os.cpu_count()))
-        from nst.cluster import RayWorker
-
-        lines = {"local": RunQueue(Limits(slots=1), ProcessWorker), "ray": RunQueue(Limits(slots=1), RayWorker)}
+    cpus = os.cpu_count() or 1
+    figures: dict[str, object] = {"size": args.size, "steps": args.steps, "cpus": cpus}
+    with ray_head(cpus=cpus) as head:
+        # Ray's client in this process reads its authentication from the environment only
+        os.environ.update(RAY_AUTH_MODE=head.env["RAY_AUTH_MODE"], RAY_AUTH_TOKEN_PATH=str(head.token_path))
+        ray = RayExecutor(head.address, Placement(cpus=cpus, actors=1))
+        lines = {"local": RunQueue(Limits(slots=1), LocalExecutor()), "ray": RunQueue(Limits(slots=1), ray)}
         for line in lines.values():
             one_run(line, settings)  # warm: network built, steps traced
         times: dict[str, list[float]] = {name: [] for name in lines}
@@ -95,21 +85,16 @@ def main() -> None:
         quick = ["--size", str(args.size), "--steps", str(args.steps), "--weights", "offline", "--precision", "float32"]
         plain = {k: v for k, v in os.environ.items() if not k.startswith("NST_RAY")}
         batches = {
-            "local, 1 worker": (["--workers", "1", *quick], {}),
-            "local, 2 workers": (["--workers", "2", *quick], {}),
-            "ray, 1 actor": (["--ray", address, *quick], {"NST_RAY_ACTORS": "1", "NST_RAY_CPUS": str(os.cpu_count())}),
-            "ray, 2 actors": (["--ray", address, *quick], {"NST_RAY_ACTORS": "2", "NST_RAY_CPUS": "1"}),
+            "local, 1 worker": (["--workers", "1", *quick], plain),
+            "local, 2 workers": (["--workers", "2", *quick], plain),
+            "ray, 1 actor": (["--ray", head.address, *quick], {**head.env, "NST_RAY_ACTORS": "1", "NST_RAY_CPUS": str(cpus)}),
+            "ray, 2 actors": (["--ray", head.address, *quick], {**head.env, "NST_RAY_ACTORS": "2", "NST_RAY_CPUS": "1"}),
         }
         figures["batch_items_per_minute"] = {}
         for name, (extra, env) in batches.items():
-            os.environ.clear()
-            os.environ.update(plain)
             seconds = batch_seconds(extra, env)
             figures["batch_items_per_minute"][name] = round(4 * 60 / seconds, 2)
             print(name, f"{seconds:.0f} s for 4 items", flush=True)
-    finally:
-        subprocess.run([str(Path(sys.executable).with_name("ray")), "stop", "--force"], capture_output=True)
-        shutil.rmtree(ROOT / "bench" / "__pycache__", ignore_errors=True)
     print(json.dumps(figures, indent=1))
     (ROOT / "bench" / "cluster.json").write_text(json.dumps(figures, indent=1) + "\n")
 

@@ -1,6 +1,6 @@
 """How long the colour tools take on a finished image (the app applies them on every slider move).
 
-    python bench/bench_colour.py [--size 512] [--repeats 15]
+    python -m bench.bench_colour [--size 512] [--repeats 15]
 
 Prints the median of --repeats timings of each operation on a --size px image (CPU).
 """
@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nst.colour import Adjustments, Look, finish, match_palette
+from nst.images import encode_png, load_image
 
-from nst.colour import Adjustments, Look, finish, match_palette  # noqa: E402
-from nst.images import encode_png, load_image  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CASES = {
     "neutral (nothing to do)": Look(),

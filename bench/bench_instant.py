@@ -1,7 +1,7 @@
 """Speed of the first picture and of the whole run: the studio's default against the previous default
 (the palette start, coarse-to-fine) and against the feed-forward package alone, side by side.
 
-    python bench/bench_instant.py [--sizes 256 512] [--repeats 3] [--pairs 2]
+    python -m bench.bench_instant [--sizes 256 512] [--repeats 3] [--pairs 2]
 
 Per size, the configurations run interleaved (A, B, C, A, B, C, ...) in this one process, on the
 first --pairs benchmark pairs, float32, the offline VGG16; each figure is the median over repeats and
@@ -31,14 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.bench_quality import PAIRS, image_file, painting, photo, record_key
+from nst import Finished, Preview, Settings, load_backbone, save_image, stylise
+from nst.instant import instant_image, instant_network
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from bench_quality import PAIRS, image_file, painting, photo, record_key  # noqa: E402
-
-from nst import Finished, Preview, Settings, load_backbone, save_image, stylise  # noqa: E402
-from nst.instant import instant_image, instant_network  # noqa: E402
 
 PREVIOUS = {"init": "palette", "steps": 150, "scales": 0, "optimizer": "lbfgs-adam"}  # the default until now
 

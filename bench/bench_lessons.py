@@ -2,7 +2,7 @@
 reconstructions of block1 to block5 and the style reconstructions of block1 up to block5, timed,
 with a contact sheet (content row, then style row) to look at.
 
-    python bench/bench_lessons.py [--size 128] [--steps 60] [--content cat] [--style starry_night]
+    python -m bench.bench_lessons [--size 128] [--steps 60] [--content cat] [--style starry_night]
 
 Prints each image's seconds and its mean absolute difference from the photo; writes
 bench/screenshots/lessons_<content>_<style>.png.
@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nst import Settings, load_backbone, load_image, stylise
+from nst.events import Finished
+from nst.lessons import content_reconstructions, lesson_settings, style_reconstructions
 
-from nst import Settings, load_backbone, load_image, stylise  # noqa: E402
-from nst.events import Finished  # noqa: E402
-from nst.lessons import content_reconstructions, lesson_settings, style_reconstructions  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CELL = 160
 

@@ -1,7 +1,7 @@
 """The image loader against hostile files: time per file over the fuzz corpus, and the peak memory of
 decoding small files that expand to huge images (each in a fresh process).
 
-    python bench/bench_loader.py
+    python -m bench.bench_loader
 
 Prints how many files loaded or were refused, the slowest files, and the memory table.
 """
@@ -14,15 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from PIL import Image
+
+from nst.errors import NSTError
+from nst.images import load_image
+from tests.harness.corpus import fuzz_corpus, sparse_png
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
-
-from corpus import fuzz_corpus, sparse_png  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from nst.errors import NSTError  # noqa: E402
-from nst.images import load_image  # noqa: E402
 
 MEASURE = """
 import sys, time

@@ -1,7 +1,7 @@
 """Quality you can see: results on many photo x painting pairs, judged by numbers the network does not grade.
 
-    python bench/bench_quality.py                                   # defaults, 8 pairs, 256 and 512 px
-    python bench/bench_quality.py --sizes 128 --config tv=tv_weight=10 --config tutorial=objective=tutorial
+    python -m bench.bench_quality                                   # defaults, 8 pairs, 256 and 512 px
+    python -m bench.bench_quality --sizes 128 --config tv=tv_weight=10 --config tutorial=objective=tutorial
 
 Each --config is NAME or NAME=field=value,field=value (Settings fields changed from the defaults;
 "default" is the engine's defaults). Every config runs every pair at every size with the offline
@@ -26,18 +26,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nst import Finished, Settings, load_backbone, load_image, save_image, stylise
+from nst.quality import measure
 
-from nst import Finished, Settings, load_backbone, load_image, save_image, stylise  # noqa: E402
-from nst.quality import measure  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # every photo twice, every painting once; no pair was used to choose the defaults alone
 PAIRS = [

@@ -1,6 +1,6 @@
 """What semantic style transfer costs and what it does.
 
-    python bench/bench_semantic.py [--size 256] [--rounds 3] [--steps 20] [--effect-size 128]
+    python -m bench.bench_semantic [--size 256] [--rounds 3] [--steps 20] [--effect-size 128]
 
 Cost: every variant once per round, interleaved (A/B/C... then again), on cat x swirls with the offline
 VGG16 (no download), Adam at one size so that every step costs the same; the median seconds per step
@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nst import Finished, Settings, load_backbone, load_image, stylise
+from nst.regions import segment
+from nst.saliency import saliency_map
 
-from nst import Finished, Settings, load_backbone, load_image, stylise  # noqa: E402
-from nst.regions import segment  # noqa: E402
-from nst.saliency import saliency_map  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:

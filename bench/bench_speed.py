@@ -1,7 +1,7 @@
 """Speed against the TF tutorial's loop: time to quality, time to first preview, GFLOP/s, memory.
 
-    python bench/bench_speed.py --size 256 --reference-steps 1000      # about 10 min on 2 cores
-    python bench/bench_speed.py --size 512 --reference-steps 1000      # about 30 min on 2 cores
+    python -m bench.bench_speed --size 256 --reference-steps 1000      # about 10 min on 2 cores
+    python -m bench.bench_speed --size 512 --reference-steps 1000      # about 30 min on 2 cores
 
 1. Reference: the tutorial loop (bench/tutorial_reference.py) for --reference-steps steps at --size.
    Its loss after the last step is the quality target; its time to an image after 100 steps is the
@@ -36,18 +36,15 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from bench.bench_step import engine_seconds_per_step
+from bench.tutorial_reference import TutorialLoop
+from nst import Settings, Step, load_backbone, load_image, stylise
+from nst.backbone import cast_network
+from nst.images import resize_array
+from nst.precision import resolve
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT))
-
-from bench_step import engine_seconds_per_step  # noqa: E402
-from tutorial_reference import TutorialLoop  # noqa: E402
-
-from nst import Settings, Step, load_backbone, load_image, stylise  # noqa: E402
-from nst.backbone import cast_network  # noqa: E402
-from nst.images import resize_array  # noqa: E402
-from nst.precision import resolve  # noqa: E402
 
 # the default fast mode, on the tutorial's loss (the TutorialLoop's): bench_time_to_quality.py measures
 # the default objective
@@ -111,7 +108,7 @@ def matmul_peak(dtype=tf.float32, n=2048, repeats=10):
 def peak_memory_mb(size, weights):
     out = ROOT / "bench" / f".mem-{size}.png"
     script = (
-        "import sys; from nst.cli import main; "
+        "import sys; from nst.cli.main import main; "
         f"code = main(['assets/content/cat.jpg', 'assets/styles/swirls.jpg', '-o', '{out}', '--size', '{size}', "
         f"'--steps', '12', '--scales', '1', '--optimizer', 'lbfgs', '--weights', '{weights}', '-q']); "
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from this (large) parent across exec

@@ -1,6 +1,6 @@
 """Seconds per optimisation step: this engine against the TF tutorial's loop, interleaved.
 
-    python bench/bench_step.py [--size 256] [--steps 12] [--rounds 5] [--weights offline]
+    python -m bench.bench_step [--size 256] [--steps 12] [--rounds 5] [--weights offline]
 
 Both run the same network weights, images and size. Each round times one engine run and one
 reference run of --steps steps (after a traced warm-up step) and the script prints the median
@@ -12,21 +12,17 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from bench.tutorial_reference import TutorialLoop
+from nst import Settings, Step, load_backbone, load_image, stylise
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT))
-
-from tutorial_reference import TutorialLoop  # noqa: E402
-
-from nst import Settings, Step, load_backbone, load_image, stylise  # noqa: E402
 
 
 def engine_seconds_per_step(content, style, settings, backbone) -> float:

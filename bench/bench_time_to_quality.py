@@ -1,9 +1,9 @@
 """Speed that generalises: the fast mode against the tutorial's loop on every benchmark pair, at equal quality.
 
-    python bench/bench_time_to_quality.py --size 128                 # 8 pairs (67 min here with two --fast modes)
-    python bench/bench_time_to_quality.py --size 256 --pairs 4       # the first 4 pairs (85 min here, two --fast)
-    python bench/bench_time_to_quality.py --size 128 --fast lbfgs-adam:150 --fast lbfgs:150
-    python bench/bench_time_to_quality.py --size 128 --fast lbfgs-adam:150:init=content   # other settings
+    python -m bench.bench_time_to_quality --size 128                 # 8 pairs (67 min here with two --fast modes)
+    python -m bench.bench_time_to_quality --size 256 --pairs 4       # the first 4 pairs (85 min here, two --fast)
+    python -m bench.bench_time_to_quality --size 128 --fast lbfgs-adam:150 --fast lbfgs:150
+    python -m bench.bench_time_to_quality --size 128 --fast lbfgs-adam:150:init=content   # other settings
 
 For each pair of bench/bench_quality.py (offline VGG16, the default objective, float32 unless
 --precision says otherwise):
@@ -35,24 +35,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from bench.bench_quality import PAIRS, painting, parse_changes, photo
+from nst import Settings, Step, load_backbone, stylise
+from nst.backbone import FeatureExtractor
+from nst.images import resize_array
+from nst.objective import Objective, objective_calibration
+from nst.precision import resolve
+from nst.quality import Quality, measure
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-
-from bench_quality import PAIRS, painting, parse_changes, photo  # noqa: E402
-
-from nst import Settings, Step, load_backbone, stylise  # noqa: E402
-from nst.backbone import FeatureExtractor  # noqa: E402
-from nst.images import resize_array  # noqa: E402
-from nst.objective import Objective, objective_calibration  # noqa: E402
-from nst.precision import resolve  # noqa: E402
-from nst.quality import Quality, measure  # noqa: E402
 
 TOLERANCE = 0.05
 

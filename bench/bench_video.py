@@ -1,7 +1,7 @@
 """Flicker, measured: the warping error of painted clips, frames painted independently against the
 temporal method and the instant mode, on the sample clips; time per frame; a contact strip.
 
-    python bench/bench_video.py [--size 128] [--frames 12] [--steps 60]
+    python -m bench.bench_video [--size 128] [--frames 12] [--steps 60]
 
 For each clip in assets/clips/ (its first --frames frames) and each mode, with the offline VGG16 in
 float32 and the painting given (--painting, default The Starry Night): the warping error (nst/flow.py:
@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nst import Settings, load_backbone
+from nst.clips import read_clip
+from nst.events import ClipFinished
+from nst.images import resize_array
+from nst.video import MODES, stylise_video
 
-from nst import Settings, load_backbone  # noqa: E402
-from nst.clips import read_clip  # noqa: E402
-from nst.events import ClipFinished  # noqa: E402
-from nst.images import resize_array  # noqa: E402
-from nst.video import MODES, stylise_video  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def strip(rows: list[tuple[str, list[np.ndarray]]], path: Path, cell: int = 160) -> None:

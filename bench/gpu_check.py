@@ -1,7 +1,7 @@
 """The GPU figures: the engine's default run at 512 px in float32 and bfloat16, one step's time, and
 the instant network on CUDA. Run by bench/gpu_check.sh, which sets up the CUDA environment.
 
-    python bench/gpu_check.py [--size 512] [--repeats 3]
+    python -m bench.gpu_check [--size 512] [--repeats 3]
 
 Offline VGG16 weights (no download), cat x Starry Night. Each figure is the median of --repeats
 runs after one untimed warm-up run (building the network, tracing the steps).
@@ -12,15 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nst import Finished, Settings, Step, load_backbone, load_image, stylise
+from nst.instant import instant_image, instant_network
 
-from nst import Finished, Settings, Step, load_backbone, load_image, stylise  # noqa: E402
-from nst.instant import instant_image, instant_network  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PHOTO, PAINTING = ROOT / "assets/content/cat.jpg", ROOT / "assets/styles/starry_night.jpg"
 

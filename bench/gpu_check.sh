@@ -16,4 +16,4 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/pip" install --quiet "tensorflow[and-cuda]>=2.18,<2.22" "onnxruntime-gpu>=1.17,<2" -r "$VENV/requirements-gpu.txt"
   "$VENV/bin/pip" install --quiet --no-deps -r requirements-offline.txt
 fi
-"$VENV/bin/python" bench/gpu_check.py "$@"
+"$VENV/bin/python" -m bench.gpu_check "$@"

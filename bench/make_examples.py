@@ -1,6 +1,6 @@
 """The README's semantic style transfer examples, rebuilt from the samples in assets/.
 
-    python bench/make_examples.py [--size 256] [--weights imagenet|offline] [--only regions|blend|saliency|edges]
+    python -m bench.make_examples [--size 256] [--weights imagenet|offline] [--only regions|blend|saliency|edges]
 
 Writes one contact sheet per example into bench/examples/ (photo and paintings, then the results
 side by side, each captioned with what changed). Every run uses the engine's defaults apart from the
@@ -11,18 +11,16 @@ back to the offline VGG16 and says so; the sheets say which network ran.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from nst import Finished, Notice, Settings, load_image, stylise
+from nst.regions import overlay, segment
+from nst.saliency import saliency_map
 
-from nst import Finished, Notice, Settings, load_image, stylise  # noqa: E402
-from nst.regions import overlay, segment  # noqa: E402
-from nst.saliency import saliency_map  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 ASSETS = ROOT / "assets"
 OUT = ROOT / "bench" / "examples"

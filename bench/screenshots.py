@@ -1,6 +1,6 @@
 """The README's screenshots of both pages, taken in headless Chromium from a real `streamlit run`.
 
-    python bench/screenshots.py [--out bench/screenshots]
+    python -m bench.screenshots [--out bench/screenshots]
 
 Runs the studio's samples on the offline VGG16 (so it works without internet): a studio run at
 256 px, then on "Inside the network" the feature maps, the Gram matrices and the content
@@ -10,13 +10,12 @@ reconstructions. Writes studio.png, inside-layers.png, inside-gram.png and insid
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from tests.harness.browser import launch
+from tests.harness.server import streamlit_server
 
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def settle(page) -> None:
@@ -33,7 +32,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with streamlit_server() as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{server.url}/?weights=offline&steps={args.steps}&style=starry_night&content=cat")
         page.get_by_role("button", name="Stylise").wait_for(timeout=60_000)

@@ -1,9 +1,9 @@
 """A long clip over several workers: overlapping chunks painted in parallel, their seams cross-faded.
 
 The temporal method (nst/video.py) paints frame t from frame t-1, so one clip is one sequential run.
-On a cluster (nst/cluster.py) or several local workers, `paint_in_chunks` splits the clip into chunks
-of `chunk` frames that overlap by `overlap`, runs each as its own video job in the run line
-(nst/jobs.py), one per worker at a time, and stitches the results: across an overlap the frame is a
+On a cluster (nst/line/actors.py) or several local workers, `paint_in_chunks` splits the clip into
+chunks of `chunk` frames that overlap by `overlap`, runs each as its own video job in the run line
+(nst/line/), one per worker at a time, and stitches the results: across an overlap the frame is a
 weighted mean of the two chunks' versions of it, the weight moving linearly from the earlier chunk
 to the later one, so the look changes gradually over `overlap` frames instead of jumping at one cut.
 """
@@ -19,7 +19,10 @@ from .clips import ClipLimits
 from .events import ClipFinished
 from .flow import optical_flow, reliable, warping_error
 from .images import ImageSource
-from .jobs import Job, JobStatus, Limits, RunQueue, worker_kind
+from .line.job import Job, JobStatus
+from .line.limits import Limits
+from .line.queue import RunQueue
+from .line.worker import Executor
 from .settings import Settings
 
 CHUNK_FRAMES = 24  # frames per chunk: about a second of video, a few minutes of a worker at 256 px
@@ -65,6 +68,7 @@ def paint_in_chunks(
     mode: str,
     limits: ClipLimits,
     workers: int,
+    executor: Executor,
     *,
     chunk: int = CHUNK_FRAMES,
     overlap: int = OVERLAP_FRAMES,
@@ -72,12 +76,12 @@ def paint_in_chunks(
     on_progress: Callable[[list[JobStatus]], None] = lambda statuses: None,
 ) -> ClipFinished:
     """Paint `clip` (decoded within `limits` as `photos`, which measure the flicker) as overlapping
-    chunks on `workers` local processes, or on the Ray cluster when NST_RAY_ADDRESS is set: the
-    stitched clip and its warping error. A stop keeps the frames painted from the clip's start on."""
+    chunks on `executor`'s workers (`workers` local processes, or as many Ray actors as the cluster
+    holds): the stitched clip and its warping error. A stop keeps the frames painted from the clip's start on."""
     started = time.perf_counter()
     ranges = spans(len(photos), chunk, overlap)
     queue = RunQueue(Limits(slots=max(1, workers), max_waiting=len(ranges) + 1, max_run_seconds=7 * 24 * 3600.0),
-                     worker_kind())
+                     executor)
     try:
         jobs = [Job.video(clip, style, settings, mode, limits, span=span).start(queue) for span in ranges]
         while True:

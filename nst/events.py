@@ -60,7 +60,7 @@ class Step:
 @dataclass(frozen=True)
 class Finished:
     """The end of a run. `reason` is 'completed', 'cancelled', 'diverged' or, from the run line
-    (nst/jobs.py), 'failed': its worker ended, and the last preview is the image. `content` is the
+    (nst/line/), 'failed': its worker ended, and the last preview is the image. `content` is the
     photo at the output's size (for before/after views and colour tools, so nobody loads it again)."""
 
     image: np.ndarray

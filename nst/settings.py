@@ -35,7 +35,7 @@ def _default_weights() -> str:
 
 def _help(text: str, choices: tuple[str, ...] | None = None, flag: str | None = None) -> dict[str, Any]:
     """A field's documentation: its help text, its allowed values, and its command-line flag when that
-    is not --field-name (the CLI builds its options from these, nst/cli.py)."""
+    is not --field-name (the CLI builds its options from these, nst/cli/options.py)."""
     return {"help": text, "choices": choices, "flag": flag}
 
 

@@ -8,8 +8,9 @@ import os
 import streamlit as st
 
 from nst import NSTError, Settings
-from nst.jobs import default_queue
 from nst.settings import DEFAULT_LEARNING_RATES, WEIGHTS_FILE_ENV
+
+from . import server
 
 OPTIMIZER_LABELS = {"lbfgs-adam": "L-BFGS+Adam", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "SGD"}
 INIT_LABELS = {"content": "the photo", "palette": "the photo in the painting's colours",
@@ -90,7 +91,7 @@ def weight_labels() -> dict[str, str]:
 def source_label(settings: Settings) -> str:
     """The chosen network, and what runs instead when this server could not get it."""
     label = weight_labels().get(settings.weights, settings.weights)
-    queue = default_queue()
+    queue = server.line()
     actual = queue.network_description(settings.weights)
     if settings.weights == "imagenet" and actual and not actual.startswith("VGG19"):
         return f"{label} unavailable here: runs use {actual}"
@@ -196,7 +197,7 @@ def sidebar() -> None:
             st.number_input("Seed", **_range("seed"), key="seed", help=h("seed"))
             st.slider("Refresh the image every N steps", **_range("preview_every"), key="preview_every",
                       help=h("preview_every"))
-            known = default_queue().layer_names(current_weights())
+            known = server.line().layer_names(current_weights())
             layers = list(known) if known else layers_in_use()
             st.selectbox("Content layer", layers, key="content_layer", help=h("content_layers"))
             st.multiselect("Style layers", layers, key="style_layers", help=h("style_layers"))

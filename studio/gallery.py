@@ -9,9 +9,10 @@ from nst import NSTError
 from nst.colour import Adjustments, Look, finish
 from nst.images import encode_png
 
+from .chart import SIZE_CHANGE_NOTE, loss_chart
 from .controls import OPTIMIZER_LABELS
 from .inputs import plain, show_fitted
-from .runs import MAX_RUNS, SIZE_CHANGE_NOTE, STAGE_HEIGHT, RunRecord, loss_chart
+from .runs import MAX_RUNS, STAGE_HEIGHT, RunRecord
 
 LOOK_DEFAULTS = {
     "look_keep_colours": False, "look_match": "none", "look_strength": 1.0, "look_brightness": 1.0,

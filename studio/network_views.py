@@ -13,10 +13,10 @@ from matplotlib.figure import Figure
 
 from nst import NSTError, Settings
 from nst.events import Inspection, LayerView
-from nst.jobs import Job
+from nst.line.job import Job
 
+from . import server
 from .inputs import Picked
-from .runs import owner
 
 INSPECT_SIZE = 256
 MIN_CELL = 96  # feature maps smaller than this (deep layers) are enlarged, pixel for pixel
@@ -108,7 +108,8 @@ def inspection(content: Picked, style: Picked, settings: Settings) -> Inspection
         if state.get("job") is not None:
             state["job"].stop()  # the images changed: the old look is no longer wanted
         try:
-            job = Job.inspection(images, settings.replace(size=INSPECT_SIZE, precision="float32"), **owner()).start()
+            inspect = settings.replace(size=INSPECT_SIZE, precision="float32")
+            job = Job.inspection(images, inspect, **server.owner()).start(server.line())
         except NSTError as exc:
             st.error(str(exc))
             return None

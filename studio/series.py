@@ -10,9 +10,9 @@ import streamlit as st
 
 from nst import NSTError, Settings
 from nst.images import ImageSource
-from nst.jobs import Job
+from nst.line.job import Job
 
-from .runs import owner
+from . import server
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Series:
             self.job = None
             return
         _, settings = self.items[len(self.images)]
-        self.job = Job(self.content, self.style, settings, **owner()).start()
+        self.job = Job(self.content, self.style, settings, **server.owner()).start(server.line())
 
 
 def start(kind: str, items: list[tuple[str, Settings]], content: ImageSource, style: ImageSource, columns: int) -> None:

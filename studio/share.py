@@ -19,7 +19,7 @@ import streamlit as st
 
 from nst import NSTError, Settings
 
-from . import controls
+from . import controls, server
 from .inputs import plain, samples
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def _on_widget(key: str, value: Any) -> Any:
 def _layers(key: str, raw: Any, weights: str) -> list[str]:
     names = raw.split(",") if isinstance(raw, str) else list(raw) if isinstance(raw, (list, tuple)) else [raw]
     names = [str(n).strip() for n in names if str(n).strip()]
-    known = controls.default_queue().layer_names(weights)
+    known = server.line().layer_names(weights)
     bad = [n for n in names if not (n in known if known else LAYER.fullmatch(n))]
     if not names or bad:
         raise NSTError(f"{key}={_short(raw)}: not layers of this network (e.g. block5_conv2).")

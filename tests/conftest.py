@@ -1,7 +1,11 @@
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.harness.ray_head import RayHead, ray_command, ray_head
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -21,58 +25,24 @@ def tiny_pair() -> tuple[np.ndarray, np.ndarray]:
     return content, style
 
 
-RAY_ENV = {  # a cluster on this machine's loopback only, with Ray's token authentication (on by default)
-    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's switch that keeps node addresses on 127.0.0.1
-    "RAY_AUTH_MODE": "token",
-    "RAY_USAGE_STATS_ENABLED": "0",
-}
-
-
 @pytest.fixture(scope="session")
-def ray_cluster():
-    """A Ray head on 127.0.0.1 with 2 CPUs, started for the tests (as `ray start --head` would be by
-    an operator) and stopped after them; yields its address. Skipped where Ray is not installed,
-    except in CI (CI=true), where that is a failure."""
-    import os
-    import shutil
-    import socket
-    import subprocess
-    import sys
-
-    ray = shutil.which("ray", path=str(Path(sys.executable).parent))
-    if ray is None:
+def ray_cluster() -> Iterator[RayHead]:
+    """A Ray head on 127.0.0.1 with 2 CPUs, started by the README's cluster recipe in a fresh home
+    folder (tests/harness/ray_head.py) and stopped after the tests. This process is a Ray client of it,
+    and Ray's client reads its authentication only from the environment: RAY_AUTH_MODE and the token's
+    path are set for the session and restored after. Skipped where Ray is not installed, except in CI
+    (CI=true), where that is a failure."""
+    if ray_command() is None:
         if os.environ.get("CI"):
             pytest.fail("Ray is missing in CI: requirements-dev.txt installs it")
         pytest.skip("Ray is not installed (pip install -r requirements-cluster.txt)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, **RAY_ENV, "PYTHONPATH": str(ASSETS.parent)}
-    os.environ.update(RAY_ENV)
-    subprocess.run([ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "2",
-                    "--disable-usage-stats", "--include-dashboard", "false"], check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        import ray as ray_module
+    with ray_head() as head, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_AUTH_MODE", head.env["RAY_AUTH_MODE"])
+        patch.setenv("RAY_AUTH_TOKEN_PATH", str(head.token_path))
+        try:
+            yield head
+        finally:
+            import ray
 
-        if ray_module.is_initialized():
-            ray_module.shutdown()
-        subprocess.run([ray, "stop", "--force"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=120)
-
-
-@pytest.fixture(params=["local", "ray"])
-def executor(request, monkeypatch):
-    """Each run-line test runs twice: on local worker processes, and on Ray actors (one per slot)."""
-    if request.param == "local":
-        from nst.jobs import ProcessWorker
-
-        return ProcessWorker
-    address = request.getfixturevalue("ray_cluster")
-    monkeypatch.setenv("NST_RAY_ADDRESS", address)
-    monkeypatch.setenv("NST_RAY_CPUS", "1")
-    from nst.cluster import RayWorker
-
-    return RayWorker
+            if ray.is_initialized():
+                ray.shutdown()

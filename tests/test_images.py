@@ -141,7 +141,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import textwrap  # noqa: E402
 
-from corpus import UNSUPPORTED, block_gif, empty_chunk_png, fuzz_corpus, junk_jpeg, marker_jpeg, sparse_png  # noqa: E402
+from tests.harness.corpus import UNSUPPORTED, block_gif, empty_chunk_png, fuzz_corpus, junk_jpeg, marker_jpeg, sparse_png  # noqa: E402
 
 PILLOW_INTERNALS = ("DecompressionBomb", "DOS attack", "PIL.", "Traceback", "cannot identify image file")
 

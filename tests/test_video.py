@@ -139,7 +139,7 @@ def test_the_video_page_paints_a_sample_clip_in_the_run_line():
     with a download."""
     from streamlit.testing.v1 import AppTest
 
-    from nst.jobs import wait_for
+    from nst.line.job import wait_for
 
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.run()
@@ -184,6 +184,18 @@ def test_the_seam_is_a_cross_fade_not_a_cut():
     assert [float(f.mean()) for f in short] == pytest.approx([0.0] * 5 + [0.25, 0.5, 0.75, 1.0])
 
 
+@pytest.fixture(params=["local", "ray"])
+def executor(request):
+    """Local worker processes, and Ray actors (one CPU each) on the tests' Ray head."""
+    if request.param == "local":
+        from nst.line.process import LocalExecutor
+
+        return LocalExecutor()
+    from nst.line.actors import Placement, RayExecutor
+
+    return RayExecutor(request.getfixturevalue("ray_cluster").address, Placement(cpus=1))
+
+
 def test_a_clip_in_chunks_on_two_workers_is_whole_and_its_seams_do_not_jump(tmp_path, assets, executor):
     """Two chunks in parallel, on local worker processes and on Ray actors: every frame comes back, in
     order, and the frames around the seam change no more than the chunks' own frames do."""
@@ -194,7 +206,7 @@ def test_a_clip_in_chunks_on_two_workers_is_whole_and_its_seams_do_not_jump(tmp_
     photos = read_clip(data, 64).frames
     finished = paint_in_chunks(data, photos, assets / "styles/starry_night.jpg",
                                Settings(size=64, steps=12, scales=1, weights="random", precision="float32"),
-                               "temporal", ClipLimits(), 2, chunk=8, overlap=4)
+                               "temporal", ClipLimits(), 2, executor, chunk=8, overlap=4)
     assert finished.reason == "completed" and len(finished.frames) == 12 and finished.fps == 12
     steps = [float(np.abs(b - a).mean()) for a, b in zip(finished.frames, finished.frames[1:], strict=False)]
     inside = steps[:3] + steps[8:]  # within one chunk only

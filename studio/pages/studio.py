@@ -3,7 +3,7 @@
 import streamlit as st
 
 from nst.errors import NSTError
-from studio import controls, runs
+from studio import controls, live, runs
 from studio.gallery import gallery, result_stage
 from studio.inputs import image_input
 from studio.regions import region_controls, saliency_view
@@ -74,7 +74,7 @@ with stage_col:
     if info:
         st.info(info)
     if runs.running():
-        runs.live_stage()
+        live.live_stage()
     elif finished:
         result_stage(finished[-1])
     else:

@@ -8,8 +8,8 @@ import streamlit as st
 
 from nst.clips import ClipLimits, write_clip
 from nst.errors import NSTError
-from nst.jobs import Job
-from studio import controls, runs
+from nst.line.job import Job
+from studio import controls, runs, server
 from studio.inputs import ASSETS, image_input, plain, show_fitted
 
 # a public server's clip: short and small (a 2-core server paints a 192 px frame in a few seconds)
@@ -53,7 +53,8 @@ with inputs_col:
                  disabled=running or runs.running() or not ready):
         video_settings = settings.replace(size=SIZE, steps=FIRST_STEPS, preview_every=0, outputs=1)
         try:
-            st.session_state.video_job = Job.video(clip, style.source, video_settings, mode, LIMITS, **runs.owner()).start()
+            job = Job.video(clip, style.source, video_settings, mode, LIMITS, **server.owner())
+            st.session_state.video_job = job.start(server.line())
             st.session_state.video_result = None
             st.session_state.video_title = f"{plain(clip_name or 'clip')} × {plain(style.name)}"
         except NSTError as exc:
@@ -72,7 +73,7 @@ def live(job: Job) -> None:
             st.session_state.video_result = status.result
         st.rerun()
     if status.queued:
-        st.info(f"In line: number {status.position}. {runs._capacity()}")
+        st.info(f"In line: number {status.position}. {server.capacity()}")
     else:
         where = f"frame {status.frame + 1} of {status.frames}" if status.frames else "the first frame"
         fraction = status.frame / status.frames if status.frames else 0.0

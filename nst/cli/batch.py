@@ -3,7 +3,7 @@
     python -m nst batch PHOTO_OR_FOLDER... --style PAINTING... -o OUT_FOLDER [--blend] [run settings]
 
 Every photo (files, or the files of a folder) is painted in every painting's style, or in their blend
-with --blend: OUT_FOLDER/<photo>__<painting>.png. Items run in the run line of nst/jobs.py, on local
+with --blend: OUT_FOLDER/<photo>__<painting>.png. Items run in the run line of nst/line/, on local
 worker processes (--workers, default 1) or on the Ray cluster at --ray / $NST_RAY_ADDRESS (one item
 per actor at a time), with a progress bar over the items and the current item's step. Each output is
 written to a temporary file and renamed, so a killed batch leaves no half-written image, and a batch
@@ -25,10 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import NSTError
-from .images import check_image, save_image
-from .jobs import Job, Limits, RunQueue, worker_kind
-from .settings import Settings
+from ..errors import NSTError
+from ..images import check_image, save_image
+from ..line.job import Job
+from ..line.limits import Limits
+from ..line.queue import RunQueue
+from ..line.worker import Executor
+from ..settings import Settings
+from .options import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, add_common_options, executor_from, settings_from
 
 SUMMARY = "batch-summary.json"
 RETRIES = 1  # an item whose worker died runs once more
@@ -55,8 +59,6 @@ class Item:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli import add_common_options
-
     p = argparse.ArgumentParser(prog="python -m nst batch", description=__doc__.splitlines()[0])
     p.add_argument("photos", nargs="+", help="photos, or folders of photos (their files, not sub-folders)")
     p.add_argument("--style", nargs="+", required=True, metavar="PAINTING", help="the painting(s)")
@@ -67,10 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     return add_common_options(p)
 
 
-def main(argv: list[str]) -> int:
-    from .cli import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, settings_from
-
-    args = build_parser().parse_args(argv)
+def execute(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
         out = Path(args.output).expanduser()
@@ -83,12 +82,10 @@ def main(argv: list[str]) -> int:
     except NSTError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.ray:
-        os.environ["NST_RAY_ADDRESS"] = args.ray
     stop = {"requested": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     try:
-        run(items, settings, args.workers, stop, quiet=args.quiet)
+        run(items, settings, args.workers, executor_from(args.ray), stop, quiet=args.quiet)
     except NSTError as exc:  # the cluster could not be reached
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -126,10 +123,11 @@ def plan(photos: list[str], paintings: list[str], blend: bool, out: Path) -> lis
     return items
 
 
-def run(items: list[Item], settings: Settings, workers: int, stop: dict[str, bool], quiet: bool = False) -> None:
-    """Run the waiting items in one run line and write each result as it arrives."""
-    kind = worker_kind()
-    queue = RunQueue(Limits(slots=workers, max_waiting=len(items) + 1, max_run_seconds=7 * 24 * 3600.0), kind)
+def run(items: list[Item], settings: Settings, workers: int, executor: Executor, stop: dict[str, bool],
+        quiet: bool = False) -> None:
+    """Run the waiting items in one run line on `executor`'s workers (`workers` local processes, or as
+    many Ray actors as the cluster holds) and write each result as it arrives."""
+    queue = RunQueue(Limits(slots=workers, max_waiting=len(items) + 1, max_run_seconds=7 * 24 * 3600.0), executor)
     progress = _Progress(items, quiet)
     try:
         for item in items:

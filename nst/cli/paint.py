@@ -1,34 +1,32 @@
-"""Command line: python -m nst CONTENT STYLE [STYLE ...] -o OUT.png [options], and
-python -m nst batch ... (nst/batch.py).
-
-Everything that can be refused is checked before TensorFlow is imported (several seconds): --help,
-the settings, the inputs and every output answer within about a second.
-"""
+"""python -m nst CONTENT STYLE [STYLE ...] -o OUT.png [options]: one photo in the style of one
+painting or several (blended, or by region), every refusal before TensorFlow loads."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .colour import MATCH_CHOICES, Adjustments, Look, finish
-from .errors import NSTError, os_reason
-from .events import Finished, Notice, Step
-from .images import check_image, load_image, save_image
-from .settings import Settings, snapshot_schedule
-
-EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
-
-
-NOT_ON_COMMAND_LINE = ("preview_every",)  # the command line shows no previews
-OPTION_NOTES = {"outputs": " Snapshots are saved as OUT-stepK.png."}
+from ..colour import MATCH_CHOICES, Adjustments, Look, finish
+from ..errors import NSTError
+from ..events import Finished, Notice, Step
+from ..images import check_image, load_image, save_image
+from ..settings import Settings, snapshot_schedule
+from ..startup import import_engine
+from .options import (
+    EXIT_BAD_INPUT,
+    EXIT_CANCELLED,
+    EXIT_DIVERGED,
+    EXIT_OK,
+    add_settings_options,
+    check_output_path,
+    settings_from,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,61 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The options every subcommand shares: -q, and one option per Settings field."""
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    add_settings_options(parser.add_argument_group("run settings", "every field of nst.Settings; defaults in brackets"))
-    return parser
-
-
-def add_settings_options(group: argparse._ArgumentGroup) -> None:
-    """One option per Settings field, named after it (--content-weight), typed from its annotation,
-    with its help text, choices and default; options not given are left to Settings' defaults."""
-    defaults = Settings()
-    for f in dataclasses.fields(Settings):
-        if f.name in NOT_ON_COMMAND_LINE:
-            continue
-        kind = OPTION_TYPES[str(f.type)]
-        shown = _shown(getattr(defaults, f.name))
-        text = Settings.help(f.name) + OPTION_NOTES.get(f.name, "") + (f" [{shown}]" if shown else "")
-        if kind in (_names, _numbers, _whole_numbers):
-            text = "comma-separated; " + text
-        group.add_argument(
-            f.metadata.get("flag") or "--" + f.name.replace("_", "-"), dest=f.name, type=kind,
-            choices=Settings.choices(f.name), default=argparse.SUPPRESS, help=text.replace("%", "%%"),
-        )
-
-
-def _shown(default: object) -> str:
-    """A default as the help text shows it: '' for none, tuples comma-separated, floats short."""
-    if default is None:
-        return ""
-    if isinstance(default, tuple):
-        return ",".join(map(str, default))
-    return f"{default:g}" if isinstance(default, float) else str(default)
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    """The Settings the options describe (--weights-file alone means --weights file)."""
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
-    if given.get("weights_file") and "weights" not in given:
-        given["weights"] = "file"
-    if given.get("weights_file") and given["weights"] != "file":
-        raise NSTError(f"--weights-file is only used with --weights file, not --weights {given['weights']}.")
-    return Settings(**given)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["batch"]:  # python -m nst batch ...: many photos and paintings (nst/batch.py)
-        from .batch import main as batch
-
-        return batch(argv[1:])
-    if argv[:1] == ["video"]:  # python -m nst video ...: a clip (nst/video_cli.py)
-        from .video_cli import main as video
-
-        return video(argv[1:])
-    args = build_parser().parse_args(argv)
+def execute(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
         look = Look(
@@ -132,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings, look: Look) -> int:
-    from .engine import stylise  # TensorFlow loads here, after every check
+    import_engine()  # TensorFlow loads here, after every check
+    from ..engine import stylise
 
     stop = {"requested": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
@@ -174,7 +119,7 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
         for step, image in result.snapshots[:-1]:
             save_image(finished(image), _snapshot_path(output, step))
         if args.log or args.plot:
-            from .report import save_plot, write_csv  # matplotlib: a second to load, only when asked for
+            from ..report import save_plot, write_csv  # matplotlib: a second to load, only when asked for
 
             if args.log:
                 write_csv(result.history, args.log)
@@ -188,7 +133,7 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
 
 def _save_segments(args: argparse.Namespace, settings: Settings) -> None:
     """Write the automatic regions as a coloured map over the photo (the same regions the run uses)."""
-    from .regions import overlay, segment
+    from ..regions import overlay, segment
 
     if not settings.segments:
         raise NSTError("--save-segments needs --segments K (the number of automatic regions).")
@@ -232,67 +177,15 @@ def check_outputs(args: argparse.Namespace, settings: Settings) -> None:
     inputs = [Path(p).expanduser() for p in (args.content, *args.style, *(args.masks or []))]
     seen: dict[Path, str] = {}
     for path, what, suffixes in targets:
-        try:
-            _check_output(path, what, suffixes, inputs)
-            key = path.resolve()
-        except OSError as exc:
-            raise NSTError(f"Cannot write the {what} {path}: {os_reason(exc)}.") from None
+        check_output_path(path, what, suffixes, inputs)
+        key = path.resolve()
         if key in seen:
             raise NSTError(f"The {what} and the {seen[key]} are the same file ({path}).")
         seen[key] = what
 
 
-def check_output_path(path: Path, what: str, suffixes: tuple[str, ...] | None, inputs: list[Path]) -> None:
-    """Refuse an output path that could not be written or would overwrite an input (NSTError)."""
-    try:
-        _check_output(path, what, suffixes, inputs)
-    except OSError as exc:
-        raise NSTError(f"Cannot write the {what} {path}: {os_reason(exc)}.") from None
-
-
-def _check_output(path: Path, what: str, suffixes: tuple[str, ...] | None, inputs: list[Path]) -> None:
-    if path.is_dir():
-        raise NSTError(f"Cannot write the {what} {path}: it is a folder; give a file name.")
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise NSTError(f"Cannot write the {what} {path}: use one of {', '.join(suffixes)}.")
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise NSTError(f"Cannot write the {what} {path}: the folder {folder} does not exist.")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise NSTError(f"Cannot write the {what} {path}: permission denied.")
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".nst-write-check-"):
-        pass  # really creating a file there: os.access says yes to folders that take none (/proc)
-    for source in inputs:
-        if path.exists() and source.exists() and path.samefile(source):
-            raise NSTError(f"The {what} {path} is one of the input images; it would be overwritten. Choose another name.")
-
-
 def _snapshot_path(output: Path, step: int) -> Path:
     return output.with_name(f"{output.stem}-step{step}{output.suffix}")
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def _numbers(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-
-
-def _whole_numbers(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
-
-
-OPTION_TYPES = {  # Settings' annotations -> argparse types
-    "int": int, "float": float, "float | None": float, "str": str, "str | None": str,
-    "tuple[str, ...]": _names, "tuple[float, ...] | None": _numbers, "tuple[int, ...] | None": _whole_numbers,
-}
 
 
 class _Progress:

@@ -10,22 +10,21 @@ stitched with cross-faded seams (nst/chunks.py).
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from pathlib import Path
 
-from .chunks import CHUNK_FRAMES, OVERLAP_FRAMES
-from .clips import OUTPUTS, ClipLimits
-from .errors import NSTError
-from .settings import Settings
+from ..chunks import CHUNK_FRAMES, OVERLAP_FRAMES, paint_in_chunks, spans
+from ..clips import OUTPUTS, ClipLimits, read_clip, write_clip
+from ..errors import NSTError
+from ..settings import Settings
+from ..startup import import_engine
+from .options import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, add_common_options, check_output_path, executor_from, settings_from
 
 VIDEO_SIZE = 256  # a clip's default size: 512 px frames would take minutes each on a laptop's CPU
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli import add_common_options
-
     p = argparse.ArgumentParser(prog="python -m nst video", description=__doc__.splitlines()[0])
     p.add_argument("clip", help="the video: MP4, WebM or GIF")
     p.add_argument("style", nargs="+", help="the painting(s); several are blended")
@@ -45,10 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     return add_common_options(p)
 
 
-def main(argv: list[str]) -> int:
-    from .cli import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, check_output_path, settings_from
-
-    args = build_parser().parse_args(argv)
+def execute(args: argparse.Namespace) -> int:
     try:
         given = settings_from(args)
         settings = given if "size" in vars(args) else given.replace(size=VIDEO_SIZE)
@@ -56,8 +52,6 @@ def main(argv: list[str]) -> int:
         if output.suffix.lower() not in OUTPUTS:
             raise NSTError(f"Cannot write the clip {output}: use {' or '.join(OUTPUTS)}.")
         check_output_path(output, "painted clip", OUTPUTS, [Path(args.clip).expanduser()])
-        from .clips import read_clip
-
         limits = ClipLimits(seconds=args.max_seconds, frames=max(1, round(args.max_seconds * 60)))
         clip = read_clip(Path(args.clip).expanduser(), settings.size, limits)
         if args.workers < 1 or not 0 <= args.overlap < args.chunk_frames:
@@ -68,17 +62,12 @@ def main(argv: list[str]) -> int:
     stop = {"requested": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     if args.ray or args.workers > 1:
-        if args.ray:
-            os.environ["NST_RAY_ADDRESS"] = args.ray
-        return _run_chunks(args, settings, clip, limits, output, stop, EXIT_OK, EXIT_CANCELLED, EXIT_BAD_INPUT)
-    return _run(args, settings, clip, output, stop, EXIT_OK, EXIT_CANCELLED, EXIT_BAD_INPUT)
+        return _run_chunks(args, settings, clip, limits, output, stop)
+    return _run(args, settings, clip, output, stop)
 
 
-def _run_chunks(args, settings: Settings, clip, limits: ClipLimits, output: Path, stop: dict, ok: int, cancelled: int,
-                bad: int) -> int:
+def _run_chunks(args, settings: Settings, clip, limits: ClipLimits, output: Path, stop: dict) -> int:
     """The clip as overlapping chunks over the workers or the Ray cluster's actors (nst/chunks.py)."""
-    from .chunks import paint_in_chunks, spans
-
     ranges = spans(len(clip.frames), args.chunk_frames, args.overlap)
     if not args.quiet:
         print(f"{len(clip.frames)} frames at {float(clip.fps):g} fps in {len(ranges)} chunks of up to "
@@ -94,19 +83,20 @@ def _run_chunks(args, settings: Settings, clip, limits: ClipLimits, output: Path
     try:
         finished = paint_in_chunks(Path(args.clip).expanduser().read_bytes(), clip.frames, args.style if len(args.style) > 1
                                    else args.style[0], settings, args.mode, limits, args.workers,
-                                   chunk=args.chunk_frames, overlap=args.overlap,
+                                   executor_from(args.ray), chunk=args.chunk_frames, overlap=args.overlap,
                                    should_stop=lambda: stop["requested"], on_progress=progress)
     except NSTError as exc:  # the cluster could not be reached
         print(f"\nerror: {exc}", file=sys.stderr)
-        return bad
+        return EXIT_BAD_INPUT
     if tty and not args.quiet:
         print(file=sys.stderr)
-    return _write(finished, clip, output, args.quiet, ok, cancelled, bad)
+    return _write(finished, clip, output, args.quiet)
 
 
-def _run(args, settings: Settings, clip, output: Path, stop: dict, ok: int, cancelled: int, bad: int) -> int:
-    from .events import ClipFinished, FrameDone, Notice, Step
-    from .video import stylise_video
+def _run(args, settings: Settings, clip, output: Path, stop: dict) -> int:
+    import_engine()  # TensorFlow loads here, after every check
+    from ..events import ClipFinished, FrameDone, Notice, Step
+    from ..video import stylise_video
 
     if not args.quiet:
         print(f"{len(clip.frames)} frames at {float(clip.fps):g} fps, {clip.frames[0].shape[1]}x"
@@ -129,23 +119,21 @@ def _run(args, settings: Settings, clip, output: Path, stop: dict, ok: int, canc
         elif isinstance(event, ClipFinished):
             if tty and not args.quiet:
                 print(file=sys.stderr)
-            return _write(event, clip, output, args.quiet, ok, cancelled, bad)
+            return _write(event, clip, output, args.quiet)
     raise AssertionError("stylise_video always ends with ClipFinished")
 
 
-def _write(finished, clip, output: Path, quiet: bool, ok: int, cancelled: int, bad: int) -> int:
+def _write(finished, clip, output: Path, quiet: bool) -> int:
     """Write the painted frames (all, or those before a stop) as the clip at `output`."""
-    from .clips import write_clip
-
     if not finished.frames:
         print(f"error: no frame was painted; nothing written ({finished.message})", file=sys.stderr)
-        return cancelled if finished.reason == "cancelled" else bad
+        return EXIT_CANCELLED if finished.reason == "cancelled" else EXIT_BAD_INPUT
     try:
         write_clip(finished.frames, clip.fps, output)
     except (NSTError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return bad
+        return EXIT_BAD_INPUT
     if not quiet:
         flicker = "" if finished.warping_error is None else f"; warping error {finished.warping_error:.4f}"
         print(f"{finished.message} wrote {output} ({len(finished.frames)} frames{flicker})", file=sys.stderr)
-    return cancelled if finished.reason == "cancelled" else ok
+    return EXIT_CANCELLED if finished.reason == "cancelled" else EXIT_OK

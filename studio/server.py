@@ -1,0 +1,142 @@
+"""What the studio keeps per server process, apart from any drawing: the run line, who is asking,
+the warm-up, and the drain on SIGTERM."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from nst.errors import NSTError
+from nst.line.executors import executor_for
+from nst.line.limits import Limits
+from nst.line.queue import RunQueue
+
+RAY_ADDRESS_ENV = "NST_RAY_ADDRESS"
+
+
+@functools.cache
+def line() -> RunQueue:
+    """This server's one run line: the operator's limits (NST_* variables) on local worker
+    processes, or on Ray actors where NST_RAY_ADDRESS names a cluster."""
+    return RunQueue(Limits.from_environment(os.environ), executor_for(os.environ.get(RAY_ADDRESS_ENV), os.environ))
+
+
+def capacity() -> str:
+    """How many runs this server runs at once, and where."""
+    queue = line()
+    slots = queue.limits.slots
+    where = " on its Ray cluster" if os.environ.get(RAY_ADDRESS_ENV) else ""
+    return f"This server runs {slots} run{'s' if slots > 1 else ''} at once{where}."
+
+
+def session_watch() -> Callable[[], bool]:
+    """Whether this browser session is still connected: a closed tab stops its run within seconds."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return lambda: True  # not under `streamlit run` (AppTest): the line's poll timeout still applies
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
+
+
+XSRF_COOKIE = "_streamlit_xsrf"
+
+
+def visitor_key() -> str:
+    """Who is asking, as far as the server can tell: the browser. Streamlit's XSRF cookie is set once
+    per browser and sent by all its tabs, so it keys the per-visitor limit (nst/line/queue.py). Its
+    limits: another browser or a private window is another visitor, and where the cookie is missing
+    (XSRF protection off) each tab counts as one. The IP address is not used: a class behind one
+    school router shares it."""
+    try:
+        cookie = st.context.cookies.get(XSRF_COOKIE)
+    except Exception:  # not under `streamlit run` (AppTest): no request to read
+        cookie = None
+    if isinstance(cookie, str) and cookie:
+        return "browser:" + hashlib.sha256(_xsrf_token(cookie)).hexdigest()[:16]
+    ctx = get_script_run_ctx()
+    return f"tab:{ctx.session_id if ctx is not None else 'none'}"
+
+
+def _xsrf_token(cookie: str) -> bytes:
+    """The token inside Tornado's masked XSRF cookie ('2|mask|masked token|time'), the same for every
+    masking of it; the cookie itself when it has another form."""
+    parts = cookie.split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))
+    except ValueError:
+        pass
+    return cookie.encode()
+
+
+def owner() -> dict[str, object]:
+    """The `watch` and `visitor` of a job that this page starts (nst/line/job.py)."""
+    return {"watch": session_watch(), "visitor": visitor_key()}
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up(weights: str) -> bool:
+    """Once per server process and network: start the run workers and build the network in them, so
+    the first visitor's run does not wait for TensorFlow to load; and load the instant network here,
+    in the background, so the first instant picture does not wait for it either. That thread is not a
+    daemon: an interpreter that exits while onnxruntime loads waits for it rather than aborting."""
+    line().warm(weights)
+    threading.Thread(target=_load_instant_network, name="nst-instant-warm-up").start()
+    return True
+
+
+def _load_instant_network() -> None:
+    from nst.instant import instant_network
+
+    try:
+        instant_network()
+    except NSTError:
+        pass  # the first instant picture says why
+
+
+SHUTDOWN_MESSAGE = (
+    "This server is shutting down (a restart or an update): a run in line was cancelled; a running one "
+    "was stopped and keeps its image so far. Download it now: the page loses the server in a few seconds."
+)
+
+
+@st.cache_resource(show_spinner=False)
+def stop_gracefully() -> bool:
+    """Once per server process: on SIGTERM (a restart, a redeploy), stop every run keeping its image
+    and give the pages NST_SHUTDOWN_SECONDS (default 8) to show it before Streamlit stops. Signal
+    handlers can only be set on the main thread, which runs Streamlit's event loop: the handler is
+    installed from there, and wraps Streamlit's own."""
+    grace = float(os.environ.get("NST_SHUTDOWN_SECONDS", "8"))
+    try:
+        loop = Runtime.instance()._get_async_objs().eventloop  # Streamlit's loop (no public accessor)
+    except Exception:  # not under `streamlit run` (AppTest), or Streamlit changed: a plain stop then
+        return False
+
+    def install() -> None:
+        streamlit_stop = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(number: int, frame: object) -> None:
+            signal.signal(signal.SIGTERM, streamlit_stop)  # a second SIGTERM stops at once
+
+            def drain() -> None:
+                line().drain(SHUTDOWN_MESSAGE)
+                time.sleep(grace)
+                loop.call_soon_threadsafe(streamlit_stop, number, None)
+
+            threading.Thread(target=drain, name="nst-shutdown", daemon=True).start()
+
+        if callable(streamlit_stop):
+            signal.signal(signal.SIGTERM, on_sigterm)
+
+    loop.call_soon_threadsafe(install)
+    return True

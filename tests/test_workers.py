@@ -1,0 +1,146 @@
+"""The line with real workers (random weights): a worker process keeps its network, masks travel,
+Stop reaches the engine, a crashed or frozen worker is replaced. One warm line per kind, shared by
+the tests; stop and crash also run on Ray actors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nst.line.actors import Placement, RayExecutor
+from nst.line.job import Job, wait_for
+from nst.line.limits import Limits
+from nst.line.process import LocalExecutor, ProcessWorker
+from nst.line.queue import RunQueue
+from nst.settings import Settings
+
+QUICK = Settings(size=64, steps=8, scales=1, weights="random", optimizer="adam", tv_weight=0.0)
+LONG = QUICK.replace(steps=100_000)
+
+
+@pytest.fixture(scope="module")
+def process_line():
+    line = RunQueue(Limits(slots=1, stop_grace_seconds=5), LocalExecutor())
+    line.warm("random")
+    yield line
+    line.close()
+
+
+@pytest.fixture(scope="module")
+def ray_line(ray_cluster):
+    line = RunQueue(Limits(slots=1, stop_grace_seconds=5), RayExecutor(ray_cluster.address, Placement(cpus=1, actors=1)))
+    line.warm("random")
+    yield line
+    line.close()
+
+
+@pytest.fixture(params=["process", "ray"])
+def any_line(request):
+    return request.getfixturevalue(f"{request.param}_line")
+
+
+def _wait_until(condition, timeout=300.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended
+
+
+def _scratch(pid: int) -> Path:
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return Path(next(v for v in environ if v.startswith(b"TMPDIR=")).split(b"=", 1)[1].decode())
+
+
+def test_runs_happen_in_a_worker_process_that_keeps_its_network(process_line, tiny_pair):
+    _wait_until(lambda: process_line.layer_names("random") is not None)  # told by the warm-up
+    assert "block3_conv4" in process_line.layer_names("random")  # VGG19
+    first = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
+    second = wait_for(Job(*tiny_pair, QUICK.replace(seed=1)).start(process_line), 300)
+    for status in (first, second):
+        assert status.result.reason == "completed" and status.result.steps_done == 8 and len(status.history) == 8
+        assert status.result.image.shape == (64, 64, 3)
+    worker = process_line.workers[0]
+    assert worker.pid is not None and worker.pid != os.getpid()
+    assert worker.networks_built == 1  # built once (by the warm-up), reused by both runs
+
+
+def test_masks_travel_to_the_worker_and_another_network_is_learned(process_line, tiny_pair):
+    content, style = tiny_pair
+    left = np.zeros((64, 64), np.float32)
+    left[:, :32] = 1.0
+    settings = QUICK.replace(weights="offline")
+    kept = wait_for(Job(content, [style, style], settings, masks=[left, 0 * left]).start(process_line), 300).result
+    painted = wait_for(Job(content, [style, style], settings).start(process_line), 300).result
+    # with the right half kept, it moves less than when every painting paints everywhere
+    right = slice(40, 64)
+    assert np.abs(kept.image[:, right] - content[:, right]).mean() < np.abs(painted.image[:, right] - content[:, right]).mean()
+    np.testing.assert_allclose(kept.content, content, atol=1 / 255)  # Finished carries the photo at the output size
+    offline = process_line.layer_names("offline")
+    assert "block3_conv3" in offline and "block3_conv4" not in offline  # VGG16 has three convolutions there
+
+
+def test_stop_reaches_the_engine_and_keeps_the_image_so_far(any_line, tiny_pair):
+    job = Job(*tiny_pair, LONG).start(any_line)
+    _wait_until(lambda: job.status().step >= 3)
+    job.stop()
+    status = wait_for(job, 120)
+    assert status.result.reason == "cancelled" and 3 <= status.result.steps_done < 1000
+    assert not np.allclose(status.result.image, tiny_pair[0], atol=1e-3)
+
+
+def test_a_killed_worker_keeps_the_last_preview_and_is_replaced(any_line, tiny_pair):
+    """A worker killed mid-run (out of memory, a crash) leaves the visitor the image of its last
+    preview as a 'failed' result; a local worker's temporary folder (TensorFlow's autograph files)
+    is removed; the next run gets a new worker."""
+    job = Job(*tiny_pair, LONG.replace(preview_every=2)).start(any_line)
+    _wait_until(lambda: job.status().step >= 5)
+    worker = any_line.workers[0]
+    pid, local = worker.pid, isinstance(worker, ProcessWorker)  # a Ray actor's folders are Ray's
+    scratch = _scratch(pid) if local else None
+    assert not local or scratch.is_dir() and any(scratch.glob("__autograph_generated_file*"))
+    last = job.status()
+    os.kill(pid, signal.SIGKILL)
+    status = wait_for(job, 120)
+    result = status.result
+    assert status.error is None and result.reason == "failed" and result.image.shape == (64, 64, 3)
+    assert "ended unexpectedly" in result.message and "Kept the image from step" in result.message
+    assert result.snapshots[0][0] >= last.step - 2 and result.steps_done >= last.step
+    _wait_until(lambda: not local or not scratch.exists(), timeout=30)
+    again = wait_for(Job(*tiny_pair, QUICK).start(any_line), 300)
+    assert again.result.reason == "completed" and any_line.workers[0].pid != pid
+
+
+def test_a_frozen_worker_is_killed_after_the_grace_and_replaced(process_line, tiny_pair):
+    job = Job(*tiny_pair, LONG).start(process_line)
+    _wait_until(lambda: job.status().step >= 1)
+    pid = process_line.workers[0].pid
+    os.kill(pid, signal.SIGSTOP)  # frozen: it can no longer see the stop request
+    job.stop()
+    status = wait_for(job, 120)  # the grace period is 5 s in this line
+    assert status.error and "did not stop within 5 s" in status.error
+    _wait_until(lambda: not _alive(pid), timeout=60)
+    assert wait_for(Job(*tiny_pair, QUICK).start(process_line), 300).result.reason == "completed"
+
+
+def test_the_server_stopping_removes_its_workers_scratch_folders(tiny_pair):
+    line = RunQueue(Limits(slots=1), LocalExecutor())
+    try:
+        assert wait_for(Job(*tiny_pair, QUICK).start(line), 300).result.reason == "completed"
+        scratch = _scratch(line.workers[0].pid)
+        assert scratch.is_dir()
+    finally:
+        line.close()
+    _wait_until(lambda: not scratch.exists(), timeout=30)
