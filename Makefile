@@ -1,15 +1,19 @@
-# make app   set up .venv (first time) and start the studio
-# make test  set up .venv (first time), check the code with ruff and run the tests
+# make app        set up .venv (first time) and start the studio
+# make test       set up .venv (first time), check the code with ruff and run all the tests
+# make test-fast  the same for the tiers without processes or pages (unit, engine; not slow): minutes
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: app test lint bench
+.PHONY: app test test-fast lint bench
 app: $(VENV)/.installed
 	$(PY) -m streamlit run streamlit_app.py
 
 test: lint
 	$(PY) -m pytest
+
+test-fast: lint
+	$(PY) -m pytest -m "(unit or engine) and not slow"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -5,9 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.harness.paths import ASSETS
 from tests.harness.ray_head import RayHead, ray_command, ray_head
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +45,14 @@ def ray_cluster() -> Iterator[RayHead]:
 
             if ray.is_initialized():
                 ray.shutdown()
+
+
+TIERS = ("unit", "engine", "line", "app", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked with its tier, the folder it lives in (`-m unit`, `-m "not browser"`)."""
+    for item in items:
+        tier = Path(item.fspath).parent.name
+        if tier in TIERS:
+            item.add_marker(tier)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness.paths import ROOT
+
 QUICK = ["--size", "64", "--steps", "6", "--weights", "random", "--optimizer", "adam", "--scales", "1"]
 
 

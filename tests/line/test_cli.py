@@ -10,6 +10,7 @@ from PIL import Image
 
 from nst.cli.main import main
 from nst.cli.options import EXIT_BAD_INPUT, EXIT_OK
+from tests.harness.paths import ROOT
 
 
 @pytest.fixture
@@ -220,7 +221,7 @@ def test_every_refusal_comes_before_tensorflow_loads(tmp_path, pair_files):
         "print('tensorflow' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.stdout.strip() == "False", result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 4 and all(line.startswith("error:") for line in lines), lines
@@ -235,7 +236,7 @@ def test_a_weights_file_of_another_network_gets_one_sentence(tmp_path, pair_file
     keras.applications.VGG16(include_top=False, weights=None).save_weights(str(weights))
     result = subprocess.run([sys.executable, "-m", "nst", *pair_files, "-o", str(tmp_path / "o.png"), "--size", "64",
                              "--steps", "2", "--weights-file", str(weights)],
-                            capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parent.parent)
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == EXIT_BAD_INPUT
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "must be a Keras VGG19 'notop' weights file" in lines[0], lines[:5]

@@ -6,6 +6,7 @@ of the photo's structure than any unrelated image does (this run gives 0.49).
 """
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from skimage.color import rgb2gray
 from skimage.metrics import structural_similarity
@@ -22,6 +23,7 @@ def _gram_distance(extractor, image, style_grams):
     return sum(float(tf.reduce_mean((gram_matrix(f) - g) ** 2)) for f, g in zip(features, style_grams))
 
 
+@pytest.mark.slow
 def test_offline_backbone_transfers_style_and_keeps_content(assets):
     content = load_image(assets / "content" / "cat.jpg", SIZE)
     style = load_image(assets / "styles" / "swirls.jpg", SIZE)
@@ -40,6 +42,7 @@ def test_offline_backbone_transfers_style_and_keeps_content(assets):
     assert np.abs(finished.image - content).mean() > 0.03  # it really repainted the photo
 
 
+@pytest.mark.slow
 def test_a_short_offline_run_paints_without_the_staircase(assets):
     """The default objective against the same weights with the tutorial's L1 total variation, on a pair
     of the quality benchmark, judged by nst/quality.py (numbers the network does not grade).

@@ -2,9 +2,8 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness.paths import ROOT
 
 NOISE = (  # what importing TensorFlow 2.21 writes to fd 2 on a CPU with AVX-512, and its older wording
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"

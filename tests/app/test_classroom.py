@@ -3,7 +3,6 @@ and demos restored from a link or a settings file."""
 
 import json
 import time
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
@@ -11,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from nst import Settings
 from nst.line.job import wait_for
+from tests.harness.paths import APP
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 INSIDE = "studio/pages/inside.py"
 
 

@@ -86,6 +86,7 @@ def test_blend_one_zero_equals_the_single_style(photo, two_styles, backbone):
         assert b.total == pytest.approx(a.total, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_distance_to_a_style_grows_as_its_weight_falls(photo, two_styles, backbone):
     red = _mean_colour(two_styles[0])
     distances = []
@@ -171,6 +172,7 @@ def test_saliency_marks_a_detailed_subject_on_a_plain_background():
     assert salience[48:80, 48:80].mean() > 3 * salience[:24, :24].mean()
 
 
+@pytest.mark.slow
 def test_saliency_keeps_the_subject_and_paints_the_background(assets, backbone):
     from nst.images import load_image
 
@@ -190,6 +192,7 @@ def test_saliency_keeps_the_subject_and_paints_the_background(assets, backbone):
     assert change[10.0][1] > change[0.0][1], change  # the background takes more of the painting
 
 
+@pytest.mark.slow
 def test_edge_term_keeps_the_photos_outlines(assets, backbone):
     import tensorflow as tf
 
@@ -205,6 +208,7 @@ def test_edge_term_keeps_the_photos_outlines(assets, backbone):
     assert distances[1e7] < 0.7 * distances[0.0], distances
 
 
+@pytest.mark.slow
 def test_segments_setting_paints_regions_automatically(two_styles, backbone):
     image, _ = _synthetic_regions()
     middle = slice(28, 46)  # rows inside region 2 at the run's 72 x 96 size

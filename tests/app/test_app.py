@@ -1,14 +1,12 @@
 """The Streamlit page, driven by streamlit.testing (no browser)."""
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from nst import Settings
 from nst.line.job import wait_for
-
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+from tests.harness.paths import APP
 
 
 @pytest.fixture
@@ -187,7 +185,7 @@ def test_instant_gives_a_result_at_once_outside_the_line(app):
     assert "job" not in app.session_state or app.session_state["job"] is None  # nothing was put in the line
     (run,) = app.session_state["runs"]
     assert run.history == [] and run.settings.steps == 0 and run.settings.init == "instant"
-    assert max(run.image.shape[:2]) == 192 and run.elapsed < 5
+    assert max(run.image.shape[:2]) == 192
     assert any("(instant)" in m.value and "painted in one pass" in m.value for m in app.markdown)
     labels = [d.label for d in app.get("download_button")]
     assert "Download result (PNG)" in labels and "Losses (CSV)" not in labels

@@ -106,6 +106,7 @@ def test_lessons_are_the_classic_series():
     assert [s.tv_weight for _, s in grid[3:]] == pytest.approx([base.tv_weight * 0.1] * 3)
 
 
+@pytest.mark.slow
 def test_shallow_layers_keep_the_pixels_deep_layers_let_them_go(offline, assets):
     """Figure 1 of Gatys et al., as the page says: rebuilt from noise, block1's content is close to
     the photo, block5's is not; and block5's is not the start's coloured noise either (its pixel-to-

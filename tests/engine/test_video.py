@@ -1,10 +1,7 @@
 """Video (nst/clips.py, nst/flow.py, nst/video.py): files in and out behind limits, and clips painted
 without flicker."""
 
-import subprocess
-import sys
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,25 +11,7 @@ from nst.clips import ClipLimits, read_clip, write_clip
 from nst.events import ClipFinished, FrameDone
 from nst.flow import optical_flow, reliable, warp
 from nst.video import stylise_video
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def moving_square(frames: int = 10, size: int = 64, seed: int = 0) -> list[np.ndarray]:
-    """A square of blotchy texture moving 3 px a frame over a noisy gradient."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size] / (size - 1)
-    background = np.clip(np.stack([0.3 + 0.4 * x, 0.4 + 0.3 * y, 0.6 - 0.2 * x], -1)
-                         + 0.08 * rng.standard_normal((size, size, 3)), 0, 1)
-    from scipy.ndimage import gaussian_filter
-
-    texture = gaussian_filter(rng.uniform(0, 1, (20, 20, 3)), (1.5, 1.5, 0)) * 1.5 + np.array([-0.1, 0.0, 0.1])
-    clip = []
-    for k in range(frames):
-        frame = background.copy()
-        frame[20:40, 8 + 3 * k : 28 + 3 * k] = texture
-        clip.append(frame.astype(np.float32))
-    return clip
+from tests.harness.clips import moving_square
 
 
 @pytest.fixture(scope="module")
@@ -50,25 +29,26 @@ def test_the_flow_follows_the_square_and_finds_what_it_uncovers():
     assert np.abs(warp(a, backward) - b)[square].mean() < 0.5 * np.abs(a - b)[square].mean()  # a warped onto b
 
 
+@pytest.mark.slow
 def test_the_temporal_term_removes_the_flicker(offline, assets):
     """Frames painted on their own fall into different minima; started from the warped last frame and
-    kept there, they do not (warping error 0.050 against 0.013 when this test was written)."""
-    clip = moving_square()
+    kept there, they do not (warping error 0.089 against 0.012 when this test was written)."""
+    clip = moving_square(6)
     settings = Settings(size=64, steps=30, scales=1, weights="offline", precision="float32")
     errors = {}
     for mode in ("independent", "temporal"):
         events = list(stylise_video(clip, 10, assets / "styles/starry_night.jpg", settings, mode=mode, frame_steps=15,
                                     backbone=offline))
         done = [e for e in events if isinstance(e, FrameDone)]
-        assert [e.frame for e in done] == list(range(10)) and isinstance(events[-1], ClipFinished)
+        assert [e.frame for e in done] == list(range(6)) and isinstance(events[-1], ClipFinished)
         errors[mode] = events[-1].warping_error
     assert errors["temporal"] < 0.5 * errors["independent"], errors
 
 
-def test_the_instant_mode_is_fast_and_smoother_than_its_frames(assets):
+def test_the_instant_mode_paints_every_frame_and_measures_its_flicker(assets):
     clip = moving_square()
     (*_, smoothed) = stylise_video(clip, 10, assets / "styles/starry_night.jpg", Settings(size=64), mode="instant")
-    assert len(smoothed.frames) == 10 and smoothed.warping_error is not None and smoothed.elapsed < 30
+    assert len(smoothed.frames) == 10 and smoothed.warping_error is not None
 
 
 def test_stop_keeps_the_frames_so_far(assets):
@@ -117,46 +97,6 @@ def test_bad_files_get_a_sentence(tmp_path, assets):
         read_clip(gif, 64)
 
 
-def test_the_command_line_paints_a_clip_and_refuses_bad_ones(tmp_path, assets):
-    clip = write_clip(moving_square(8), Fraction(8), tmp_path / "clip.mp4")
-    out = tmp_path / "painted.gif"
-    run = subprocess.run([sys.executable, "-m", "nst", "video", str(clip), str(assets / "styles/starry_night.jpg"),
-                          "-o", str(out), "--size", "64", "--mode", "instant"], capture_output=True, text=True,
-                         cwd=ROOT, timeout=300)
-    assert run.returncode == 0, run.stderr
-    painted = read_clip(out, 64)
-    assert len(painted.frames) == 8 and abs(1 / painted.fps - 1 / 8) <= 0.01  # a GIF's delays are in 1/100 s
-    (tmp_path / "notes.txt").write_text("not a clip")
-    bad = subprocess.run([sys.executable, "-m", "nst", "video", str(tmp_path / "notes.txt"),
-                          str(assets / "styles/starry_night.jpg"), "-o", str(tmp_path / "x.mp4")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert bad.returncode == 2 and bad.stderr.startswith("error: The clip is not a video") and "Traceback" not in bad.stderr
-    assert not (tmp_path / "x.mp4").exists()
-
-
-def test_the_video_page_paints_a_sample_clip_in_the_run_line():
-    """The page's clip runs in a worker (where the decoder runs too): progress, then the clip plays
-    with a download."""
-    from streamlit.testing.v1 import AppTest
-
-    from nst.line.job import wait_for
-
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.run()
-    at.radio(key="weights_source").set_value("Offline VGG16").run()
-    at.switch_page("studio/pages/video.py").run()
-    assert not at.exception and any("Clips of up to 4 s" in c.value for c in at.caption)
-    at.radio(key="clip_paint_mode").set_value("instant").run()
-    next(b for b in at.button if b.label == "Paint the clip").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    status = wait_for(at.session_state["video_job"], timeout=300)
-    assert status.result is not None and len(status.result.frames) == 36, status.error
-    at.run()
-    assert not at.exception
-    assert "Download the clip (MP4)" in [d.label for d in at.get("download_button")]
-    assert any("Painted 36 frames" in m.value and "Warping error" in m.value for m in at.markdown)
-
-
 def test_chunks_cover_the_clip_and_overlap_by_the_given_frames():
     from nst.chunks import spans
 
@@ -182,33 +122,3 @@ def test_the_seam_is_a_cross_fade_not_a_cut():
     # the second chunk stopped after 4 of its frames: the clip ends with them, faded in as before
     short = stitch([dark, light[:4]], ranges)
     assert [float(f.mean()) for f in short] == pytest.approx([0.0] * 5 + [0.25, 0.5, 0.75, 1.0])
-
-
-@pytest.fixture(params=["local", "ray"])
-def executor(request):
-    """Local worker processes, and Ray actors (one CPU each) on the tests' Ray head."""
-    if request.param == "local":
-        from nst.line.process import LocalExecutor
-
-        return LocalExecutor()
-    from nst.line.actors import Placement, RayExecutor
-
-    return RayExecutor(request.getfixturevalue("ray_cluster").address, Placement(cpus=1))
-
-
-def test_a_clip_in_chunks_on_two_workers_is_whole_and_its_seams_do_not_jump(tmp_path, assets, executor):
-    """Two chunks in parallel, on local worker processes and on Ray actors: every frame comes back, in
-    order, and the frames around the seam change no more than the chunks' own frames do."""
-    from nst.chunks import paint_in_chunks
-
-    clip = moving_square(12)
-    data = write_clip(clip, Fraction(12), tmp_path / "clip.mp4").read_bytes()
-    photos = read_clip(data, 64).frames
-    finished = paint_in_chunks(data, photos, assets / "styles/starry_night.jpg",
-                               Settings(size=64, steps=12, scales=1, weights="random", precision="float32"),
-                               "temporal", ClipLimits(), 2, executor, chunk=8, overlap=4)
-    assert finished.reason == "completed" and len(finished.frames) == 12 and finished.fps == 12
-    steps = [float(np.abs(b - a).mean()) for a, b in zip(finished.frames, finished.frames[1:], strict=False)]
-    inside = steps[:3] + steps[8:]  # within one chunk only
-    assert max(steps[3:8]) < 2 * max(inside), steps
-    assert finished.warping_error is not None

@@ -2,15 +2,14 @@
 traceback (studio/share.py)."""
 
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from nst import NSTError
 from studio import controls, share
+from tests.harness.paths import APP
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 KEYS = (*controls.FIELD_WIDGETS, *share.NOT_IN_STUDIO, "content", "style", "weights", "content_layers",
         "style_layers", "style_layer_weights", "no_such_setting")
 HOSTILE = (None, True, False, 0, -1, 10**4000, 1e308, float("nan"), float("inf"), -0.0, "", "x", "1e999",

@@ -45,6 +45,7 @@ def _spread(shares, objective: str, moment: int, term: str) -> float:
     return max(values) / min(values)
 
 
+@pytest.mark.slow
 def test_the_terms_keep_their_shares_from_128_to_512_px(shares):
     for term in ("content", "style", "tv"):
         assert _spread(shares, "normalised", 1, term) <= TOLERANCE, (term, shares)
@@ -52,6 +53,7 @@ def test_the_terms_keep_their_shares_from_128_to_512_px(shares):
         assert _spread(shares, "normalised", 0, term) <= AT_THE_PHOTO, (term, shares)
 
 
+@pytest.mark.slow
 def test_the_tutorial_loss_moves_its_balance_with_the_size(shares):
     """The failure the normalised objective removes, seen by the same measure (so the test can fail)."""
     assert _spread(shares, "tutorial", 1, "tv") > 3 * TOLERANCE, shares

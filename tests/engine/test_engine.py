@@ -82,6 +82,7 @@ def test_weights_that_overflow_say_so_not_the_learning_rate(tiny_pair):
     np.testing.assert_allclose(finished.image, tiny_pair[0], atol=1 / 255)  # the starting image, unharmed
 
 
+@pytest.mark.slow
 def test_the_default_settings_never_trip_the_divergence_guard(tiny_pair):
     for changes in ({}, {"init": "noise"}, {"init": "style"}, {"optimizer": "lbfgs", "learning_rate": None}):
         _, finished = _run(tiny_pair, FAST.replace(tv_weight=30.0, steps=40, **changes))
@@ -242,6 +243,7 @@ def test_lbfgs_adam_keeps_lowering_the_loss_through_the_hand_over(tiny_pair):
     assert history[-1] < history[hand_over] < 0.7 * history[0]  # the Adam phase carries on from L-BFGS
 
 
+@pytest.mark.slow
 def test_the_adam_finish_does_not_throw_away_what_lbfgs_found(assets):
     """At the L-BFGS -> Adam switch within one size the loss keeps falling: Adam's first, nearly
     sign-sized steps at the full rate made the style loss jump 3x here (20x at 256 px) before it

@@ -1,7 +1,6 @@
 import io
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,6 +141,7 @@ import sys  # noqa: E402
 import textwrap  # noqa: E402
 
 from tests.harness.corpus import UNSUPPORTED, block_gif, empty_chunk_png, fuzz_corpus, junk_jpeg, marker_jpeg, sparse_png  # noqa: E402
+from tests.harness.paths import ROOT  # noqa: E402
 
 PILLOW_INTERNALS = ("DecompressionBomb", "DOS attack", "PIL.", "Traceback", "cannot identify image file")
 
@@ -225,7 +225,7 @@ def test_small_files_that_decode_to_huge_images_stay_within_the_memory_bound(tmp
     path.write_bytes(sparse_png(width, height, bit_depth, colour_type))
     assert path.stat().st_size < 500_000  # a tiny upload...
     result = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parent.parent)
+                            cwd=ROOT)
     assert result.returncode == 0, result.stderr
     rows, columns, grown_mb = map(int, result.stdout.split())
     assert (rows, columns) == (512, 512)
@@ -250,7 +250,7 @@ def test_a_large_jpeg_decodes_at_a_reduced_size(tmp_path):
     path = tmp_path / "big.jpg"
     Image.new("RGB", (7745, 7745), (90, 140, 200)).save(path, quality=50)
     result = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parent.parent)
+                            cwd=ROOT)
     assert result.returncode == 0, result.stderr
     rows, columns, grown_mb = map(int, result.stdout.split())
     assert (rows, columns) == (512, 512)
