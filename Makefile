@@ -1,6 +1,6 @@
 # make app        set up .venv (first time) and start the studio
 # make test       set up .venv (first time), check the code with ruff and run all the tests
-# make test-fast  the same for the tiers without processes or pages (unit, engine; not slow): minutes
+# make test-fast  the same for the tiers without worker processes or pages (unit, engine; not slow): minutes
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -10,10 +10,10 @@ app: $(VENV)/.installed
 	$(PY) -m streamlit run streamlit_app.py
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: lint
-	$(PY) -m pytest -m "(unit or engine) and not slow"
+	$(PY) -m pytest -n 2 --dist loadgroup -m "(unit or engine) and not slow"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -15,7 +15,7 @@ pairs:
   whole = the Finished event), with the network already built (warm), as the studio's workers run.
 
 Prints a table and writes bench/instant_speed.json; with --sheets DIR it also keeps the engine runs' results
-where `bench/bench_quality.py --out DIR` finds them (configs `default` and `previous`), for their sheets.
+where `python -m bench.bench_quality --out DIR` finds them (configs `default` and `previous`), for their sheets.
 """
 
 from __future__ import annotations

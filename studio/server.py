@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import signal
 import threading
@@ -21,13 +22,23 @@ from nst.line.limits import Limits
 from nst.line.queue import RunQueue
 
 RAY_ADDRESS_ENV = "NST_RAY_ADDRESS"
+log = logging.getLogger(__name__)
+
+
+_making_line = threading.Lock()
 
 
 @functools.cache
+def _line() -> RunQueue:
+    return RunQueue(Limits.from_environment(os.environ), executor_for(os.environ.get(RAY_ADDRESS_ENV), os.environ))
+
+
 def line() -> RunQueue:
     """This server's one run line: the operator's limits (NST_* variables) on local worker
-    processes, or on Ray actors where NST_RAY_ADDRESS names a cluster."""
-    return RunQueue(Limits.from_environment(os.environ), executor_for(os.environ.get(RAY_ADDRESS_ENV), os.environ))
+    processes, or on Ray actors where NST_RAY_ADDRESS names a cluster. Made once, however many
+    sessions ask at once (every tab reruns together after a restart)."""
+    with _making_line:
+        return _line()
 
 
 def capacity() -> str:
@@ -71,7 +82,7 @@ def _xsrf_token(cookie: str) -> bytes:
     masking of it; the cookie itself when it has another form."""
     parts = cookie.split("|")
     try:
-        if len(parts) == 4 and parts[0] == "2":
+        if len(parts) == 4 and parts[0] == "2" and parts[1]:
             mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
             return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))
     except ValueError:
@@ -116,7 +127,13 @@ def stop_gracefully() -> bool:
     and give the pages NST_SHUTDOWN_SECONDS (default 8) to show it before Streamlit stops. Signal
     handlers can only be set on the main thread, which runs Streamlit's event loop: the handler is
     installed from there, and wraps Streamlit's own."""
-    grace = float(os.environ.get("NST_SHUTDOWN_SECONDS", "8"))
+    try:
+        grace = float(os.environ.get("NST_SHUTDOWN_SECONDS", "8"))
+    except ValueError:
+        grace = -1.0
+    if not 0 <= grace <= 600:  # nan too
+        log.warning("NST_SHUTDOWN_SECONDS must be a number of seconds from 0 to 600: 8 s it is")
+        grace = 8.0
     try:
         loop = Runtime.instance()._get_async_objs().eventloop  # Streamlit's loop (no public accessor)
     except Exception:  # not under `streamlit run` (AppTest), or Streamlit changed: a plain stop then

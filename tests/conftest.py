@@ -51,8 +51,13 @@ TIERS = ("unit", "engine", "line", "app", "browser")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test is marked with its tier, the folder it lives in (`-m unit`, `-m "not browser"`)."""
+    """Each test is marked with its tier, the folder it lives in (`-m unit`, `-m "not browser"`), and
+    grouped for pytest-xdist (`-n 2 --dist loadgroup`, as `make test` runs): a module's tests run in
+    one process, so its module fixtures (a warm line, a served studio) are made once; every test on
+    the Ray head runs in one process, so there is one head (`ray stop` ends every head of the user)."""
     for item in items:
         tier = Path(item.fspath).parent.name
         if tier in TIERS:
             item.add_marker(tier)
+        uses_ray = "ray_cluster" in getattr(item, "fixturenames", ()) or item.name.endswith("[ray]")  # any_line
+        item.add_marker(pytest.mark.xdist_group("ray" if uses_ray else item.module.__name__))

@@ -62,13 +62,18 @@ class Placement:
         return max(1, int(min(fits)))
 
 
+_connecting = threading.Lock()  # one ray.init per process, however many threads connect
+
+
 def connect(address: str) -> Any:
     """Ray, connected to the cluster at `address` (`auto`, `ray://host:10001`, `host:port`), once per process."""
     try:
         import ray
     except ImportError:
         raise NSTError("A Ray address is set but Ray is not installed: pip install -r requirements-cluster.txt") from None
-    if not ray.is_initialized():
+    with _connecting:
+        if ray.is_initialized():
+            return ray
         try:
             # the engine travels with the job (py_modules): the nodes need its requirements, not a checkout
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
@@ -137,8 +142,8 @@ class RayWorker(Worker):
             self.actor.stop.remote(job.id)
 
     def kill(self) -> None:
-        if self.actor is not None:
-            self.ray.kill(self.actor, no_restart=True)
+        if (actor := self.actor) is not None:
+            self.ray.kill(actor, no_restart=True)
 
     def close(self) -> None:
         self.kill()
@@ -158,9 +163,11 @@ class RayWorker(Worker):
                 self._receive(self.ray.get(reply))
         except Exception as exc:  # the actor died (RayActorError), or its node went away
             with self._lock:
-                if self.actor is actor:
+                current = self.actor is actor
+                if current:
                     self.actor = None
-            self._ended(type(exc).__name__)
+            if current:  # an actor replaced already has no run to end
+                self._ended(type(exc).__name__)
 
 
 class RayExecutor:

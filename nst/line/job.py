@@ -212,10 +212,6 @@ class Job:
             s.cancelled = cancelled
         self._done.set()
 
-    @property
-    def ended(self) -> bool:
-        return self._done.is_set()
-
     def _kept(self, error: str) -> Finished | None:
         """A run that failed after showing a preview (its worker crashed or was killed): a result with
         that image, so the visitor keeps the work so far. Called with the lock held."""

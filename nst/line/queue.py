@@ -163,7 +163,10 @@ class RunQueue:
 
     def _watch(self, tick: float) -> None:
         while not self._closed.wait(tick):
-            self.check()
+            try:
+                self.check()
+            except Exception:  # one bad round must not end the time limits for the server's lifetime
+                log.exception("the line's watchdog round failed")
 
 
 def _watched(job: Job, now: float, limits: Limits) -> bool:

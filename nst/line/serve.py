@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import shutil
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable
@@ -39,11 +41,13 @@ from .protocol import (
 
 Send = Callable[[Reply], None]
 
+SCRATCH_PREFIX = "nst-worker-"  # the temporary folder the server makes for each worker process
+
 
 def main() -> None:
     channel = os.fdopen(os.dup(1), "wb")  # replies go here; anything printed goes to stderr, the server log
     os.dup2(2, 1)
-    requests: queue.Queue[Request | None] = queue.Queue()
+    requests: queue.Queue[Request] = queue.Queue()
     stops: set[int] = set()
     threading.Thread(target=_read, args=(sys.stdin.buffer, requests, stops), daemon=True).start()
 
@@ -57,7 +61,8 @@ def main() -> None:
             channel.flush()
 
     send(Ready(os.getpid()))
-    while (request := requests.get()) is not None:
+    while True:
+        request = requests.get()
         handle(request, send, stops.__contains__)
         if isinstance(request, Run):
             stops.discard(request.job_id)
@@ -124,6 +129,9 @@ def _read(stream: BinaryIO, requests: queue.Queue, stops: set[int]) -> None:
             else:
                 requests.put(request)
     except (EOFError, OSError, pickle.UnpicklingError):
+        scratch = tempfile.gettempdir()  # the folder the server made for this worker (nst/line/process.py)
+        if os.path.basename(scratch).startswith(SCRATCH_PREFIX):
+            shutil.rmtree(scratch, ignore_errors=True)  # a server that exits cannot remove it any more
         os._exit(0)  # the server has gone: so does its worker
 
 

@@ -39,7 +39,7 @@ class Worker:
         self.job = job
         try:
             self._send(Run(job.id, job.task, job.settings))
-        except OSError as exc:
+        except Exception as exc:  # OSError from a process, anything from Ray: the slot must not stay taken
             self._release(error=f"Could not start a worker for the run ({exc}).")
 
     def warm(self, weights: str) -> None:

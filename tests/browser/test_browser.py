@@ -24,7 +24,8 @@ import pytest
 from PIL import Image
 
 from tests.harness.browser import chromium_installed, launch
-from tests.harness.server import ROOT, streamlit_server
+from tests.harness.paths import ROOT
+from tests.harness.server import streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.browser

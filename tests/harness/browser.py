@@ -4,8 +4,6 @@ drive the studio in a real browser use this one executable and these flags."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +23,3 @@ def launch(playwright: Any, *args: str, **options: Any) -> Any:
     """Playwright's chromium on Debian's executable (Playwright's own browser download is not used);
     `args` are added to CHROMIUM_ARGS, `options` go to `chromium.launch`."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args], **options)
-
-
-@contextmanager
-def chromium(*args: str, **options: Any) -> Iterator[Any]:
-    """Playwright started, Chromium launched; both closed afterwards. Yields the Browser."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright, *args, **options)
-        try:
-            yield browser
-        finally:
-            browser.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .paths import ROOT
+from .ports import free_port
+
 RECIPE_HEADING = "### A class on a GPU box or a cluster"
 HEAD_LINES = re.compile(r"^(export |ray get-auth-token|ray start --head)")  # what runs on the head machine
 LOOPBACK = ("--node-ip-address 127.0.0.1 --disable-usage-stats --include-dashboard false"
@@ -45,12 +46,6 @@ def recipe_lines(readme: Path = ROOT / "README.md") -> list[str]:
 
 def ray_command() -> str | None:
     return shutil.which("ray", path=str(Path(sys.executable).parent))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -1,13 +1,12 @@
 """The studio served by `streamlit run` on a free 127.0.0.1 port: started, waited for, stopped.
 
-Shared by the browser tests (tests/test_browser.py) and the benchmarks that drive the page
+Shared by the browser tests (tests/browser/) and the benchmarks that drive the page
 (bench/bench_app.py, bench/screenshots.py). How to start Chromium is in tests/harness/browser.py.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,13 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository: tests/harness/server.py
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .paths import ROOT
+from .ports import free_port
 
 
 @dataclass(frozen=True)
