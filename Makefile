@@ -10,10 +10,10 @@ app: $(VENV)/.installed
 	$(PY) -m streamlit run streamlit_app.py
 
 test: lint
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadfile --max-worker-restart 0
 
 test-fast: lint
-	$(PY) -m pytest -n 2 --dist loadgroup -m "(unit or engine) and not slow"
+	$(PY) -m pytest -n 2 --dist loadfile --max-worker-restart 0 -m "(unit or engine) and not slow"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -24,18 +24,19 @@ def tiny_pair() -> tuple[np.ndarray, np.ndarray]:
     return content, style
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[RayHead]:
-    """A Ray head on 127.0.0.1 with 2 CPUs, started by the README's cluster recipe in a fresh home
-    folder (tests/harness/ray_head.py) and stopped after the tests. This process is a Ray client of it,
-    and Ray's client reads its authentication only from the environment: RAY_AUTH_MODE and the token's
-    path are set for the session and restored after. Skipped where Ray is not installed, except in CI
-    (CI=true), where that is a failure."""
+    """A Ray head on 127.0.0.1 with 3 CPUs (one for a line's actor, two for a batch's), started by
+    the README's cluster recipe in a fresh home folder (tests/harness/ray_head.py) for the module
+    that uses it (tests/line/test_workers.py holds every test on Ray) and stopped after it. This
+    process is a Ray client of it, and Ray's client reads its authentication only from the
+    environment: RAY_AUTH_MODE and the token's path are set while the module runs and restored
+    after. Skipped where Ray is not installed, except in CI (CI=true), where that is a failure."""
     if ray_command() is None:
         if os.environ.get("CI"):
             pytest.fail("Ray is missing in CI: requirements-dev.txt installs it")
         pytest.skip("Ray is not installed (pip install -r requirements-cluster.txt)")
-    with ray_head() as head, pytest.MonkeyPatch.context() as patch:
+    with ray_head(cpus=3) as head, pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAY_AUTH_MODE", head.env["RAY_AUTH_MODE"])
         patch.setenv("RAY_AUTH_TOKEN_PATH", str(head.token_path))
         try:
@@ -51,13 +52,10 @@ TIERS = ("unit", "engine", "line", "app", "browser")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test is marked with its tier, the folder it lives in (`-m unit`, `-m "not browser"`), and
-    grouped for pytest-xdist (`-n 2 --dist loadgroup`, as `make test` runs): a module's tests run in
-    one process, so its module fixtures (a warm line, a served studio) are made once; every test on
-    the Ray head runs in one process, so there is one head (`ray stop` ends every head of the user)."""
+    """Each test is marked with its tier, the folder it lives in (`-m unit`, `-m "not browser"`).
+    `make test` runs a module's tests in one process (`-n 2 --dist loadfile`), so its module
+    fixtures (a warm line, a served studio, the Ray head) are made once."""
     for item in items:
         tier = Path(item.fspath).parent.name
         if tier in TIERS:
             item.add_marker(tier)
-        uses_ray = "ray_cluster" in getattr(item, "fixturenames", ()) or item.name.endswith("[ray]")  # any_line
-        item.add_marker(pytest.mark.xdist_group("ray" if uses_ray else item.module.__name__))

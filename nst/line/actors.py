@@ -31,7 +31,7 @@ class Placement:
 
     cpus: float | None = None  # NST_RAY_CPUS (default 2, or 1 beside a GPU)
     gpus: float | None = None  # NST_RAY_GPUS (default 1 where the cluster has GPUs, else 0)
-    actors: int | None = None  # NST_RAY_ACTORS (default: as many as the cluster's resources hold)
+    actors: int | None = None  # NST_RAY_ACTORS (default: as many as the cluster's free resources hold)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Placement:
@@ -55,10 +55,12 @@ class Placement:
         return {"num_cpus": cpus, "num_gpus": gpus}
 
     def count(self, ray: Any) -> int:
+        """NST_RAY_ACTORS, else as many as fit in what the cluster has free now (a studio or another
+        batch may hold some of it: an actor that cannot be placed would keep its runs waiting)."""
         if self.actors is not None:
             return max(1, self.actors)
-        need, total = self.resources(ray), ray.cluster_resources()
-        fits = [total.get(name, 0) // need[key] for name, key in (("CPU", "num_cpus"), ("GPU", "num_gpus")) if need[key]]
+        need, free = self.resources(ray), ray.available_resources()
+        fits = [free.get(name, 0) // need[key] for name, key in (("CPU", "num_cpus"), ("GPU", "num_gpus")) if need[key]]
         return max(1, int(min(fits)))
 
 

@@ -375,7 +375,7 @@ def test_the_inputs_survive_a_visit_to_the_other_page(served, page):
     page.get_by_role("radio", name="Upload").nth(0).click()
     _settle(page)
     page.locator("input[type=file]").nth(0).set_input_files(str(ROOT / "assets/content/coffee.jpg"))
-    page.get_by_text("coffee.jpg").wait_for()
+    page.locator("[data-testid=stFileChipName]", has_text="coffee.jpg").first.wait_for(state="attached")
     _settle(page)
     before = _main_selections(page)
     assert before[0] == "great wave" and len(before) == 2, before

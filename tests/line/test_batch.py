@@ -1,5 +1,5 @@
 """Batches (nst/cli/batch.py): many photos x paintings into a folder, resumable, atomic, per-item errors,
-on local worker processes and on Ray actors."""
+on local worker processes (a batch on Ray actors: tests/line/test_workers.py)."""
 
 import json
 import os
@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from tests.harness.paths import ROOT
@@ -18,30 +17,9 @@ from tests.harness.paths import ROOT
 QUICK = ["--size", "64", "--steps", "6", "--weights", "random", "--optimizer", "adam", "--scales", "1"]
 
 
-@pytest.fixture
-def photos(tmp_path, assets):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for name in ("cat", "coffee"):
-        (folder / f"{name}.jpg").write_bytes((assets / f"content/{name}.jpg").read_bytes())
-    return folder
-
-
 def _batch(*args, env=None, timeout=600):
     return subprocess.run([sys.executable, "-m", "nst", "batch", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})})
-
-
-def _actor_processes() -> list[int]:
-    """The pids of this machine's processes that serve a run as a Ray actor ("ray::Actor.serve")."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if cmdline.read_bytes().startswith(b"ray::Actor.serve"):
-                found.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return found
 
 
 def _outputs(out: Path) -> list[Path]:
@@ -113,28 +91,3 @@ def test_a_killed_batch_leaves_whole_images_and_resumes(photos, tmp_path, assets
     statuses = {i["output"].rsplit("/", 1)[1]: i["status"] for i in _summary(out)["items"]}
     assert all(statuses[name] == "skipped" for name in done) and set(statuses.values()) <= {"skipped", "done"}
     assert len(_outputs(out)) == 2 and not list(out.glob(".*.png"))  # a half-written temporary file is gone too
-
-
-def test_a_batch_on_ray_spreads_over_the_actors_and_survives_a_killed_one(ray_cluster, photos, tmp_path, assets):
-    """The README's cluster recipe to its end on the head: NST_RAY_ADDRESS=auto in the home where the
-    token was generated. Four items over two actors; one actor is killed mid-batch: its item runs
-    again, the rest finish."""
-    styles = [assets / "styles/starry_night.jpg", assets / "styles/great_wave.jpg"]
-    out = tmp_path / "out"
-    env = {**ray_cluster.env, "NST_RAY_ADDRESS": "auto", "NST_RAY_CPUS": "1"}
-    args = [sys.executable, "-m", "nst", "batch", photos, "--style", *styles, "-o", out,
-            "--size", "64", "--steps", "150", "--weights", "random", "--optimizer", "adam", "--scales", "1",
-            "-q"]
-    process = subprocess.Popen(list(map(str, args)), cwd=ROOT, env=env, stderr=subprocess.PIPE,
-                               text=True)
-    deadline = time.monotonic() + 300
-    while len(actors := _actor_processes()) < 2:  # both actors serving an item
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.5)
-    time.sleep(5)  # mid-run
-    os.kill(actors[0], signal.SIGKILL)
-    _, stderr = process.communicate(timeout=600)
-    assert process.returncode == 0, stderr
-    summary = _summary(out)
-    assert summary["done"] == 4 and summary["failed"] == 0
-    assert len(list(out.glob("*.png"))) == 4

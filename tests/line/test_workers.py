@@ -1,11 +1,16 @@
 """The line with real workers (random weights): a worker process keeps its network, masks travel,
 Stop reaches the engine, a crashed or frozen worker is replaced. One warm line per kind, shared by
-the tests; stop and crash also run on Ray actors."""
+the tests; stop and crash also run on Ray actors, and so does a batch. Every test on the Ray head
+lives in this module: `make test` runs a module in one process (`--dist loadfile`), so there is one
+head at a time (`ray stop` ends every head of the user, and the tests find actors by process name)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from nst.line.limits import Limits
 from nst.line.process import LocalExecutor, ProcessWorker
 from nst.line.queue import RunQueue
 from nst.settings import Settings
+from tests.harness.paths import ROOT
 
 QUICK = Settings(size=64, steps=8, scales=1, weights="random", optimizer="adam", tv_weight=0.0)
 LONG = QUICK.replace(steps=100_000)
@@ -144,3 +150,41 @@ def test_the_server_stopping_removes_its_workers_scratch_folders(tiny_pair):
     finally:
         line.close()
     _wait_until(lambda: not scratch.exists(), timeout=30)
+
+
+def _actor_processes() -> list[int]:
+    """The pids of this machine's processes that serve a run as a Ray actor ("ray::Actor.serve")."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes().startswith(b"ray::Actor.serve"):
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_batch_on_ray_spreads_over_the_actors_and_survives_a_killed_one(ray_cluster, photos, tmp_path, assets):
+    """The README's cluster recipe to its end on the head: NST_RAY_ADDRESS=auto in the home where the
+    token was generated, beside the module's line and its actor (a studio on the same cluster): the batch
+    takes the two CPUs left free, two actors for four items; one is killed mid-batch: its item runs
+    again, the rest finish."""
+    styles = [assets / "styles/starry_night.jpg", assets / "styles/great_wave.jpg"]
+    out = tmp_path / "out"
+    env = {**ray_cluster.env, "NST_RAY_ADDRESS": "auto", "NST_RAY_CPUS": "1"}
+    args = [sys.executable, "-m", "nst", "batch", photos, "--style", *styles, "-o", out,
+            "--size", "64", "--steps", "150", "--weights", "random", "--optimizer", "adam", "--scales", "1",
+            "-q"]
+    process = subprocess.Popen(list(map(str, args)), cwd=ROOT, env=env, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 300
+    while len(actors := _actor_processes()) < 2:  # both actors serving an item
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.5)
+    time.sleep(5)  # mid-run
+    os.kill(actors[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    summary = json.loads((out / "batch-summary.json").read_text())
+    assert summary["done"] == 4 and summary["failed"] == 0
+    assert len(list(out.glob("*.png"))) == 4

@@ -9,6 +9,7 @@ import pytest
 
 from nst.errors import NSTError
 from nst.events import Finished, Losses, Step
+from nst.line.actors import Placement
 from nst.line.job import Job
 from nst.line.limits import Limits
 from nst.line.protocol import Done, Emitted, Failed, Network, Request, Run, Started, Stop, Warm, Warmed
@@ -302,3 +303,22 @@ def test_the_time_left_stays_steady_across_a_coarse_to_fine_run(fixed, per_pixel
         assert abs(eta - truth) <= truth / 3, (step, eta, truth)
     for (before, _), (after, _) in zip(etas[2:], etas[3:]):
         assert after <= 1.25 * before
+
+
+class _Cluster:
+    """What Placement reads of Ray: a cluster of 6 CPUs, 2 of them held by another driver's actors."""
+
+    @staticmethod
+    def cluster_resources() -> dict[str, float]:
+        return {"CPU": 6.0}
+
+    @staticmethod
+    def available_resources() -> dict[str, float]:
+        return {"CPU": 4.0}
+
+
+def test_ray_actors_are_counted_from_what_the_cluster_has_free():
+    assert Placement().count(_Cluster) == 2  # 2 CPUs each, out of the 4 free
+    assert Placement(cpus=1).count(_Cluster) == 4
+    assert Placement(cpus=1, actors=7).count(_Cluster) == 7
+    assert Placement(cpus=8).count(_Cluster) == 1  # at least one, which waits for room
