@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import NSTError
-from .images import resize_array
+from .images import MIN_SIDE, resize_array
 
 # container -> (the demuxer FFmpeg is told to use, how the file begins)
 CONTAINERS = {
@@ -32,6 +32,8 @@ CONTAINERS = {
     "GIF": ("gif", lambda head: head[:6] in (b"GIF87a", b"GIF89a")),
 }
 CODECS = ("h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "gif")
+DECODERS = {"libdav1d": "av1", "libaom-av1": "av1", "libvpx": "vp8", "libvpx-vp9": "vp9"}  # FFmpeg's decoder -> its codec
+SHORT_BY = 2  # frames a clip may fall short of what its header says before the user is told
 OUTPUTS = (".mp4", ".gif")
 
 
@@ -52,6 +54,7 @@ class Clip:
     fps: Fraction
     container: str
     codec: str
+    notes: tuple[str, ...] = ()  # what the user should know: a clip cut short
 
     @property
     def seconds(self) -> float:
@@ -74,7 +77,7 @@ def read_clip(source: str | Path | bytes, size: int, limits: ClipLimits = ClipLi
             if not streams:
                 raise NSTError(f"The {name} has no video in it.")
             stream = streams[0]
-            codec = stream.codec_context.name
+            codec = DECODERS.get(stream.codec_context.name, stream.codec_context.name)
             if codec not in CODECS:
                 raise NSTError(f"The {name}'s video is {codec}, which this app does not decode "
                                f"(it reads {', '.join(CODECS)}).")
@@ -83,6 +86,9 @@ def read_clip(source: str | Path | bytes, size: int, limits: ClipLimits = ClipLi
                 raise NSTError(f"The {name} does not say its size; it looks damaged.")
             if max(width, height) > limits.side:
                 raise NSTError(f"The {name} is {width}x{height}: at most {limits.side} px a side.")
+            if min(_fitted((height, width), size)) < MIN_SIDE:
+                raise NSTError(f"The {name} is {width}x{height}: too narrow to paint at {size} px (its shorter "
+                               f"side would be under {MIN_SIDE} px). Use a larger size or a less elongated clip.")
             rate = stream.average_rate or stream.guessed_rate or Fraction(25)
             duration = float(stream.duration * stream.time_base) if stream.duration else (
                 container.duration / 1e6 if container.duration else None)
@@ -91,23 +97,37 @@ def read_clip(source: str | Path | bytes, size: int, limits: ClipLimits = ClipLi
             if stream.frames and stream.frames > limits.frames:
                 raise NSTError(f"The {name} has {stream.frames} frames: at most {limits.frames}.")
             stream.thread_type = "AUTO"
-            frames = []
-            for frame in container.decode(stream):
-                if len(frames) >= limits.frames:
-                    raise NSTError(f"The {name} has more than {limits.frames} frames.")
-                if time.monotonic() - started > limits.decode_seconds:
-                    raise NSTError(f"The {name} took over {limits.decode_seconds:g} s to decode.")
-                picture = frame.to_ndarray(format="rgb24").astype(np.float32) / 255.0
-                frames.append(resize_array(picture, _fitted(picture.shape[:2], size)))
+            frames, promised = [], stream.frames or (round(duration * float(rate)) if duration else 0)
+            damaged = False
+            try:
+                for frame in container.decode(stream):
+                    if len(frames) >= limits.frames:
+                        raise NSTError(f"The {name} has more than {limits.frames} frames.")
+                    if time.monotonic() - started > limits.decode_seconds:
+                        raise NSTError(f"The {name} took over {limits.decode_seconds:g} s to decode.")
+                    picture = np.rot90(frame.to_ndarray(format="rgb24"), k=round(frame.rotation / 90) % 4)  # as shown
+                    frames.append(resize_array(picture.astype(np.float32) / 255.0, _fitted(picture.shape[:2], size)))
+            except av.error.FFmpegError:
+                if not frames:
+                    raise
+                damaged = True  # after these frames: they are kept, and the user is told
     except NSTError:
         raise
-    except (av.error.FFmpegError, ValueError, OSError) as exc:  # a damaged or truncated file
+    except av.error.FFmpegError as exc:  # a damaged or truncated file: FFmpeg's words, without its error number
+        raise NSTError(f"The {name} could not be decoded; it looks damaged or truncated ({exc.strerror or exc}).") from None
+    except (ValueError, OSError) as exc:
         raise NSTError(f"The {name} could not be decoded; it looks damaged or truncated ({exc}).") from None
     if not frames:
         raise NSTError(f"The {name} has no frames.")
     if len(frames) / float(rate) > limits.seconds + 0.5:
         raise NSTError(f"The {name} lasts {len(frames) / float(rate):.1f} s: at most {limits.seconds:g} s.")
-    return Clip(frames, Fraction(rate).limit_denominator(1001), container_name, codec)
+    notes = ()
+    if damaged:
+        notes = (f"The {name} is damaged after frame {len(frames)}: the {len(frames)} frames before it are painted.",)
+    elif promised - len(frames) > SHORT_BY:
+        notes = (f"The {name} looks cut short: its header promises {promised} frames, {len(frames)} could be read; "
+                 f"those are painted.",)
+    return Clip(frames, Fraction(rate).limit_denominator(1001), container_name, codec, notes)
 
 
 def write_clip(frames: list[np.ndarray], fps: Fraction | float, path: str | Path) -> Path:
@@ -171,4 +191,4 @@ def _read(source: str | Path | bytes, limits: ClipLimits, name: str) -> bytes:
 def _fitted(shape: tuple[int, int], size: int) -> tuple[int, int]:
     height, width = shape
     scale = size / max(height, width)
-    return max(16, round(height * scale)), max(16, round(width * scale))
+    return max(1, round(height * scale)), max(1, round(width * scale))

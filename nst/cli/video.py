@@ -17,11 +17,13 @@ from pathlib import Path
 from ..chunks import CHUNK_FRAMES, OVERLAP_FRAMES, paint_in_chunks, spans
 from ..clips import OUTPUTS, ClipLimits, read_clip, write_clip
 from ..errors import NSTError
+from ..images import load_image
 from ..settings import Settings
 from ..startup import import_engine
 from .options import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, add_common_options, check_output_path, executor_from, settings_from
 
 VIDEO_SIZE = 256  # a clip's default size: 512 px frames would take minutes each on a laptop's CPU
+MAX_SECONDS = 600.0  # --max-seconds: ten minutes, 36,000 frames at 60 fps
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,22 +50,43 @@ def execute(args: argparse.Namespace) -> int:
     try:
         given = settings_from(args)
         settings = given if "size" in vars(args) else given.replace(size=VIDEO_SIZE)
-        output = Path(args.output).expanduser()
+        check_numbers(args, settings)
+        output, source = Path(args.output).expanduser(), Path(args.clip).expanduser()
+        paintings = [Path(p).expanduser() for p in args.style]
+        for painting in paintings:  # each painting read as the run will read it, before the clip is decoded
+            load_image(painting, round(settings.size * settings.style_scale), "painting", narrow_ok=True)
         if output.suffix.lower() not in OUTPUTS:
             raise NSTError(f"Cannot write the clip {output}: use {' or '.join(OUTPUTS)}.")
-        check_output_path(output, "painted clip", OUTPUTS, [Path(args.clip).expanduser()])
+        check_output_path(output, "painted clip", OUTPUTS, [source, *paintings])
         limits = ClipLimits(seconds=args.max_seconds, frames=max(1, round(args.max_seconds * 60)))
-        clip = read_clip(Path(args.clip).expanduser(), settings.size, limits)
-        if args.workers < 1 or not 0 <= args.overlap < args.chunk_frames:
-            raise NSTError("--workers must be at least 1, and --overlap at least 0 and below --chunk-frames.")
+        clip = read_clip(source, settings.size, limits)
     except NSTError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    for note in clip.notes:
+        print(f"warning: {note}", file=sys.stderr)
     stop = {"requested": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
     if args.ray or args.workers > 1:
         return _run_chunks(args, settings, clip, limits, output, stop)
     return _run(args, settings, clip, output, stop)
+
+
+def check_numbers(args: argparse.Namespace, settings: Settings) -> None:
+    """The clip options' numbers in their ranges (NSTError), before any file is read."""
+    if args.workers < 1:
+        raise NSTError(f"--workers must be at least 1, not {args.workers}.")
+    if not 0 <= args.overlap < args.chunk_frames:
+        raise NSTError("--overlap must be at least 0 and below --chunk-frames.")
+    if args.frame_steps is not None:
+        if args.frame_steps < 1:
+            raise NSTError(f"--frame-steps must be at least 1, not {args.frame_steps}.")
+        try:
+            settings.replace(steps=args.frame_steps)  # within the steps' own bounds
+        except NSTError as exc:
+            raise NSTError(f"--frame-steps: {exc}") from None
+    if not 0 < args.max_seconds <= MAX_SECONDS:  # False for nan too
+        raise NSTError(f"--max-seconds must be above 0 and at most {MAX_SECONDS:g}, not {args.max_seconds:g}.")
 
 
 def _run_chunks(args, settings: Settings, clip, limits: ClipLimits, output: Path, stop: dict) -> int:

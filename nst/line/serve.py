@@ -107,10 +107,13 @@ def _events(request: Run, network: Any, should_stop: Callable[[], bool]) -> Any:
                                         for name, image in images.items()})
         case PaintClip(data, style, mode, limits, span):
             from ..clips import read_clip
+            from ..events import Notice
             from ..video import stylise_video
 
             clip = read_clip(data, settings.size, limits)  # the decoder runs here, never in the server
             frames = clip.frames if span is None else clip.frames[span[0]:span[1]]
+            if span is None or span[0] == 0:  # told once, by the first chunk
+                yield from (Notice(note) for note in clip.notes)
             yield from stylise_video(frames, clip.fps, style, settings, mode=mode, backbone=network,
                                      should_stop=should_stop)
         case Paint(content, style, masks):

@@ -71,6 +71,7 @@ def live(job: Job) -> None:
             st.session_state.video_error = status.error
         elif status.result is not None:
             st.session_state.video_result = status.result
+            st.session_state.video_notices = status.notices  # a clip cut short: said with its result
         st.rerun()
     if status.queued:
         st.info(f"In line: number {status.position}. {server.capacity()}")
@@ -100,6 +101,8 @@ with stage_col:
             data = path.read_bytes()
         flicker = "" if result.warping_error is None else f" Warping error {result.warping_error:.4f} (lower flickers less)."
         st.markdown(f"**{st.session_state.get('video_title', 'Clip')}**: {result.message} {result.elapsed:.0f} s.{flicker}")
+        for notice in st.session_state.get("video_notices", []):
+            st.warning(notice)
         st.video(data, loop=True, autoplay=True, muted=True)
         st.download_button("Download the clip (MP4)", data, "nst-clip.mp4", "video/mp4", icon=":material/download:",
                            on_click="ignore", type="primary")

@@ -1,10 +1,13 @@
-"""`python -m nst video` end to end, and a clip painted in chunks on several workers (nst/chunks.py)."""
+"""`python -m nst video` end to end, a clip painted in chunks on several workers (nst/chunks.py), and
+hostile clips through the run line as the Video page sends them."""
 
+import re
 import subprocess
 import sys
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 from nst import Settings
 from nst.clips import ClipLimits, read_clip, write_clip
@@ -47,3 +50,32 @@ def test_a_clip_in_chunks_on_two_workers_is_whole_and_its_seams_do_not_jump(tmp_
     inside = steps[:3] + steps[8:]  # within one chunk only
     assert max(steps[3:8]) < 2 * max(inside), steps
     assert finished.warping_error is not None
+
+
+def test_the_video_pages_runs_paint_or_refuse_every_hostile_clip(tmp_path, assets):
+    """The Video page's path: the clip's bytes go to a worker in the run line (Job.video), which
+    decodes them: each hostile clip ends as a result or as the reader's sentence, and a clip cut
+    short says so in the run's notices (the page shows them with the clip)."""
+    from nst.errors import NSTError
+    from nst.line.job import Job, wait_for
+    from nst.line.limits import Limits
+    from nst.line.process import LocalExecutor
+    from nst.line.queue import RunQueue
+    from tests.harness.clips import hostile_clips
+
+    line = RunQueue(Limits(slots=1), LocalExecutor())
+    settings = Settings(size=64, weights="random")
+    try:
+        for case in hostile_clips(tmp_path):
+            status = wait_for(Job.video(case.data, assets / "styles/starry_night.jpg", settings, "instant",
+                                        ClipLimits()).start(line), 300)
+            if case.refusal:
+                assert status.result is None and status.error and re.search(case.refusal, status.error), (case.name, status)
+                with pytest.raises(NSTError, match=re.escape(status.error)):  # the reader's own sentence
+                    read_clip(case.data, 64)
+            else:
+                assert status.error is None and len(status.result.frames) == len(read_clip(case.data, 64).frames)
+                assert (case.note is not None) == bool(status.notices), (case.name, status.notices)
+                assert all(case.note in notice for notice in status.notices)
+    finally:
+        line.close()
