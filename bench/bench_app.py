@@ -36,7 +36,8 @@ import time
 from pathlib import Path
 
 from tests.harness.browser import launch
-from tests.harness.server import _descendants, streamlit_server
+from tests.harness.memory import descendants
+from tests.harness.server import streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -157,7 +158,7 @@ def main() -> None:
         browser = launch(p)
         if args.browser_core:
             print(f"server, worker and bare engine on cores {sorted(engine_cores)}; browser on core {cores[-1]}")
-            driver = _descendants(os.getpid()) - {server.process.pid} - _descendants(server.process.pid)
+            driver = descendants(os.getpid()) - {server.process.pid} - descendants(server.process.pid)
             pin(browser_pids() | {os.getpid()} | driver, {cores[-1]})
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(server.url)
@@ -172,7 +173,7 @@ def main() -> None:
         assert bare.stdout.readline().strip() == "ready"
         studio_times, bare_times, studio_cpu, bare_cpu = [], [], [], []
         for run in range(1, args.runs + 1):
-            server_side = {server.process.pid} | _descendants(server.process.pid)
+            server_side = {server.process.pid} | descendants(server.process.pid)
             before = cpu_seconds(server_side), cpu_seconds(browser_pids())
             marks = time_one_run(page)
             server_cpu, browser_cpu = cpu_seconds(server_side) - before[0], cpu_seconds(browser_pids()) - before[1]

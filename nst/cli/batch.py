@@ -15,13 +15,16 @@ was made, skipped and failed and why, goes to OUT_FOLDER/batch-summary.json.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ from .options import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, add_common_options
 
 SUMMARY = "batch-summary.json"
 RETRIES = 1  # an item whose worker died runs once more
+LABEL_BYTES = 100  # the most of an output name a photo's or a painting's name takes (file names: 255 bytes)
 
 
 @dataclass
@@ -72,9 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
 def execute(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
+        if args.workers < 1:
+            raise NSTError(f"--workers must be at least 1, not {args.workers}.")
         out = Path(args.output).expanduser()
         out.mkdir(parents=True, exist_ok=True)
         tempfile.NamedTemporaryFile(dir=out).close()  # writable, really
+        if (out / SUMMARY).is_dir() or (out / SUMMARY).is_symlink():
+            raise NSTError(f"{out / SUMMARY} is in the way: the batch writes its summary there. Move it.")
         items = plan(args.photos, args.style, args.blend, out)
     except OSError as exc:
         print(f"error: cannot write into {args.output}: {exc.strerror or exc}", file=sys.stderr)
@@ -98,29 +106,84 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def plan(photos: list[str], paintings: list[str], blend: bool, out: Path) -> list[Item]:
-    """The batch's items, photo by photo; those whose output exists are already skipped."""
+    """The batch's items, photo by photo, each with an output name of its own; those already made are
+    skipped. A folder's entries that are not sub-folders are its photos (a pipe or a broken link fails
+    its items with a sentence); in the output folder, the batch's own outputs and summary are not."""
+    styles = _unique([Path(p).expanduser() for p in paintings])
+    groups = [(styles, "blend")] if blend and len(styles) > 1 else [([style], label) for style, label
+                                                                    in zip(styles, _labels(styles), strict=True)]
+    made_here = tuple(f"__{label}.png" for _, label in groups)
     files: list[Path] = []
     for name in photos:
         path = Path(name).expanduser()
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            ours = _same(path, out)
+            files += sorted(p for p in path.iterdir() if not p.name.startswith(".") and not _is_folder(p)
+                            and not (ours and (p.name == SUMMARY or p.name.endswith(made_here))))
         else:
             files.append(path)
+    files = _unique(files)
     if not files:
         raise NSTError("No photos: the folders given are empty.")
-    styles = [Path(p).expanduser() for p in paintings]
-    groups = [styles] if blend else [[style] for style in styles]
     items = []
-    for photo in files:
-        for group in groups:
-            label = "blend" if blend and len(group) > 1 else group[0].stem
-            item = Item(photo, group, out / f"{photo.stem}__{label}.png")
-            for stale in out.glob(f".{item.output.stem}-*.png"):  # a killed batch's half-written temporary file
+    for photo, photo_label in zip(files, _labels(files), strict=True):
+        for group, label in groups:
+            item = Item(photo, group, out / f"{photo_label}__{label}.png")
+            for stale in out.glob(f".{glob_escape(item.output.stem)}-*.png"):  # a killed batch's half-written file
                 stale.unlink(missing_ok=True)
-            if item.output.exists():
+            if _made(item.output):
                 item.status, item.reason = "skipped", "already made"
             items.append(item)
+    assert len({item.output for item in items}) == len(items), "two items would write one file"
     return items
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """Each path's part of an output name: its stem; with its suffix where two stems are the same (a.png,
+    a.jpg); with a digest of its full path where those are still the same (two folders); shortened
+    with a digest where too long for a file name."""
+    stems = Counter(p.stem for p in paths)
+    labels = [p.stem if stems[p.stem] == 1 else f"{p.stem}_{p.suffix.lstrip('.')}" for p in paths]
+    counts = Counter(labels)
+    labels = [label if counts[label] == 1 else f"{label}-{_digest(p)}" for p, label in zip(paths, labels, strict=True)]
+    return [label if len(label.encode()) <= LABEL_BYTES
+            else label.encode()[:LABEL_BYTES - 9].decode(errors="ignore") + f"-{_digest(p)}"
+            for p, label in zip(paths, labels, strict=True)]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha1(os.fsencode(os.path.abspath(path))).hexdigest()[:8]
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    """`paths` without repeats (a photo given by itself and in its folder), in order."""
+    seen: set[str] = set()
+    return [p for p in paths if not (os.path.abspath(p) in seen or seen.add(os.path.abspath(p)))]
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a link loop, a name too long: an item that fails with a sentence
+        return False
+
+
+def _made(output: Path) -> bool:
+    """A whole image of this batch's at `output`: a regular file (not a link) that reads as an image."""
+    try:
+        if output.is_symlink() or not output.is_file():
+            return False
+        check_image(output, "output")
+        return True
+    except (NSTError, OSError):
+        return False
 
 
 def run(items: list[Item], settings: Settings, workers: int, executor: Executor, stop: dict[str, bool],
@@ -172,6 +235,7 @@ def _poll(item: Item, settings: Settings, queue: RunQueue) -> None:
     status = item.job.status()
     if not status.done:
         return
+    item.job = None  # its images are let go once written: the batch's memory does not grow with its items
     item.seconds += status.elapsed
     result = status.result
     if result is not None and result.reason in ("completed", "diverged"):

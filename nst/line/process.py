@@ -18,11 +18,12 @@ from pathlib import Path
 
 from .job import Job
 from .limits import Limits
-from .protocol import Request, Stop
+from .protocol import Done, Reply, Request, Stop
 from .serve import SCRATCH_PREFIX
 from .worker import Hooks, Worker
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+GROWTH_MB = 80.0  # a worker whose memory grew by more than this since its first run is replaced after its run
 log = logging.getLogger(__name__)
 
 
@@ -34,13 +35,14 @@ class ProcessWorker(Worker):
         self.process: subprocess.Popen | None = None
         self._send_lock = threading.Lock()  # starting a process
         self._write_lock = threading.Lock()  # one request at a time on its pipe
+        self._first_mb: float | None = None  # its process's memory after its first run
 
     def stop(self, job: Job) -> None:
         process = self.process
         if self.job is job and process is not None:
             try:
                 self._write(process, Stop(job.id))
-            except OSError:
+            except (OSError, ValueError):  # ValueError: its pipe was closed (a retired process)
                 pass  # it is gone already; the reader thread reports that
 
     def kill(self) -> None:
@@ -63,10 +65,32 @@ class ProcessWorker(Worker):
             process = self.process
         self._write(process, request)
 
+    def _receive(self, reply: Reply) -> None:
+        if isinstance(reply, Done) and self._grown(reply.memory_mb):
+            self._retire()  # before the slot is free: the next run goes to a fresh process
+        super()._receive(reply)
+
+    def _grown(self, mb: float) -> bool:
+        """TensorFlow keeps something of every run's traced graphs (~10 MB a run): a worker that serves
+        a batch or a day of visitors would grow without end. Measured against its first run."""
+        if self._first_mb is None:
+            self._first_mb = mb
+        return mb - self._first_mb > GROWTH_MB
+
+    def _retire(self) -> None:
+        """End this process when its run is done (its stdin closed, it exits); the next run starts another."""
+        with self._send_lock:
+            process, self.process, self._first_mb = self.process, None, None
+        if process is not None:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+
     def _start(self) -> subprocess.Popen:
         # a temporary folder of its own, removed when it ends: TensorFlow's autograph writes a source file
         # there per traced function and removes them at exit, which a killed worker never reaches
-        scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
+        scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")  # whose it is: see sweep_scratch
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "nst.line.serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
@@ -105,8 +129,33 @@ class ProcessWorker(Worker):
 class LocalExecutor:
     """Worker processes on this machine, one per run slot."""
 
+    def __init__(self) -> None:
+        sweep_scratch()
+
     def capacity(self, limits: Limits) -> int:
         return limits.slots
 
     def worker(self, hooks: Hooks) -> Worker:
         return ProcessWorker(hooks)
+
+
+def sweep_scratch() -> None:
+    """Remove this user's worker scratch folders whose server process is gone: a server killed with its
+    workers (SIGKILL, a power cut) could not remove them itself."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        try:
+            if owner.isdigit() and folder.stat().st_uid == os.getuid() and not _alive(int(owner)):
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -5,7 +5,7 @@
                      Stop(job_id)               cancel between steps, keep the image so far
     worker -> line   Ready(pid), Network(weights, layers, description), Warmed(weights),
                      Started(job_id), Emitted(job_id, event), Download(job_id, done, total),
-                     Failed(job_id, message), Done(job_id, networks_built)
+                     Failed(job_id, message), Done(job_id, networks_built, memory_mb)
 
 A local worker process (nst/line/process.py) receives them pickled on its stdin and answers on its
 stdout; a Ray actor (nst/line/actors.py) takes a request and streams its replies.
@@ -120,6 +120,7 @@ class Failed:
 class Done:
     job_id: int
     networks_built: int
+    memory_mb: float = 0.0  # the worker's resident memory after the run (0: not known)
 
 
 Reply = Ready | Network | Warmed | Started | Emitted | Download | Failed | Done

@@ -92,7 +92,7 @@ def handle(request: Warm | Run, send: Send, stopped: Callable[[int], bool]) -> N
     except Exception as exc:  # the line shows a short message; the traceback goes to the server log
         traceback.print_exc()
         send(Failed(job_id, f"Unexpected error ({type(exc).__name__}: {exc}). Details are in the server log."))
-    send(Done(job_id, backbone.networks_built()))
+    send(Done(job_id, backbone.networks_built(), resident_mb()))
 
 
 def _events(request: Run, network: Any, should_stop: Callable[[], bool]) -> Any:
@@ -120,6 +120,22 @@ def _events(request: Run, network: Any, should_stop: Callable[[], bool]) -> Any:
             from ..engine import stylise
 
             yield from stylise(content, style, settings, masks=masks, backbone=network, should_stop=should_stop)
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB: now where /proc says (Linux), else its peak; 0 if unknown."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        pass
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KB elsewhere
+    except (ImportError, OSError):
+        return 0.0
 
 
 def _read(stream: BinaryIO, requests: queue.Queue, stops: set[int]) -> None:

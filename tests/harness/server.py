@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .memory import tree_mb
 from .paths import ROOT
 from .ports import free_port
 
@@ -33,32 +34,7 @@ class Server:
 
     def memory_mb(self) -> float:
         """Resident memory of the server and all its descendants (the run workers), in MB (Linux)."""
-        return sum(_rss_kb(pid) for pid in _descendants(self.process.pid) | {self.process.pid}) / 1024
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents[int(stat.parent.name)] = int(fields[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    found, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+        return tree_mb(self.process.pid)
 
 
 @contextmanager

@@ -141,6 +141,21 @@ def test_a_frozen_worker_is_killed_after_the_grace_and_replaced(process_line, ti
     assert wait_for(Job(*tiny_pair, QUICK).start(process_line), 300).result.reason == "completed"
 
 
+def test_a_worker_whose_memory_grew_is_replaced_after_its_run(process_line, tiny_pair, monkeypatch):
+    """A worker process grows with each run (TensorFlow keeps part of each traced graph): past a budget
+    over its first run it is ended after its run, and the next run, in a fresh process, completes."""
+    import nst.line.process as process
+
+    first = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
+    old = process_line.workers[0].pid
+    monkeypatch.setattr(process, "GROWTH_MB", -1.0)  # every run counts as grown: retired after it
+    second = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
+    _wait_until(lambda: not _alive(old), timeout=60)
+    third = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
+    assert [s.result.reason for s in (first, second, third)] == ["completed"] * 3
+    assert process_line.workers[0].pid != old
+
+
 def test_the_server_stopping_removes_its_workers_scratch_folders(tiny_pair):
     line = RunQueue(Limits(slots=1), LocalExecutor())
     try:
