@@ -23,6 +23,23 @@ ROOT = Path(__file__).resolve().parent.parent
 # (name, file, the exact text to change, what it becomes, the tests that must catch it); several edits
 # of one file are given as tuples
 MUTATIONS = [
+    # hostile clips, paintings and folders (nst/clips.py, nst/cli/video.py, nst/cli/batch.py)
+    ("a rotated clip reads sideways", "nst/clips.py", "k=round(frame.rotation / 90) % 4", "k=0",
+     "tests/engine/test_hostile_clips.py -k rotated"),
+    ("a clip cut short is painted without a word", "nst/clips.py", "elif promised - len(frames) > SHORT_BY:",
+     "elif False:", "tests/engine/test_hostile_clips.py -k every_hostile"),
+    ("the video command may overwrite the painting", "nst/cli/video.py", "[source, *paintings])", "[source])",
+     "tests/engine/test_hostile_clips.py -k bad_paintings"),
+    ("two photos of one stem write one file", "nst/cli/batch.py", "p.stem if stems[p.stem] == 1 else", "p.stem if True else",
+     "tests/line/test_batch.py -k hostile_folders"),
+    ("a batch paints its own outputs", "nst/cli/batch.py", "and not (ours and (p.name == SUMMARY or p.name.endswith(made_here)))",
+     "", "tests/line/test_batch.py -k photos_folder"),
+    ("a worker grows without end", "nst/line/process.py", "return mb - self._first_mb > GROWTH_MB", "return False",
+     "tests/line/test_workers.py -k memory_grew"),
+    ("a killed batch's scratch folder stays", "nst/line/process.py", "    def __init__(self) -> None:\n        sweep_scratch()\n",
+     "    def __init__(self) -> None:\n        pass\n", "tests/line/test_batch.py -k killed_batch"),
+    ("Ray actors counted from what others hold", "nst/line/actors.py", "ray.available_resources()", "ray.cluster_resources()",
+     "tests/unit/test_line_rules.py -k free"),
     # the run line (nst/line/): its rules against fake workers, its workers for real
     ("stop never reaches the engine", "nst/line/serve.py", "for event in _events(request, network, lambda: stopped(job_id)):",
      "for event in _events(request, network, lambda: False):", "tests/line/test_workers.py -k stop_reaches"),
@@ -148,19 +165,22 @@ MUTATIONS = [
      "tests/engine/test_inside.py -k strongest"),
     ("every reconstruction from block5", "nst/lessons.py", 'content_layers=(f"block{n}_conv2",)',
      'content_layers=("block5_conv2",)', "tests/engine/test_inside.py -k shallow"),
-    ("the seed ignored", "nst/starts.py", "np.random.default_rng(settings.seed)", "np.random.default_rng()",
+    ("the seed ignored", "nst/starts.py", "np.random.default_rng(inputs.settings.seed)", "np.random.default_rng()",
      "tests/engine/test_inside.py -k seed"),
     ("a link's values not applied", "studio/share.py", "    st.session_state.update(updates)\n", "",
      "tests/app/test_classroom.py -k link_sets"),
-    ("a bad link value drops the rest", "studio/share.py", "            problems.append(str(exc))\n    if",
-     "            problems.append(str(exc))\n            break\n    if", "tests/app/test_classroom.py -k bad_link"),
+    ("a bad link value drops the rest", "studio/share.py",
+     "        except NSTError as exc:\n            problems.append(str(exc))\n        except Exception:",
+     "        except NSTError as exc:\n            problems.append(str(exc))\n            break\n"
+     "        except Exception:",
+     "tests/app/test_classroom.py -k bad_link"),
     ("the temporal term never sees the previous frame", "nst/video.py", 'previous if mode == "temporal" else None',
      "None", "tests/engine/test_video.py -k removes_the_flicker"),
     ("the instant start still runs coarse-to-fine", "nst/settings.py", 'if self.init.startswith("instant"):',
      "if False:", "tests/engine/test_engine.py -k automatic_scales"),
     ("a chunk seam is a hard cut", "nst/chunks.py", "share = (offset + 1) / (before + 1)", "share = 1.0",
      "tests/engine/test_video.py -k seam_is"),
-    ("a batch's items are re-made on a second run", "nst/cli/batch.py", "if item.output.exists():", "if False:",
+    ("a batch's items are re-made on a second run", "nst/cli/batch.py", "if _made(item.output):", "if False:",
      "tests/line/test_batch.py -k second_run"),
 ]
 
