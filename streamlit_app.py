@@ -22,6 +22,6 @@ controls.init_state()
 share.restore()  # a shared link's or an uploaded JSON's settings, before the widgets are drawn
 controls.sidebar()
 share.show_messages()
-server.warm_up(controls.current_weights())  # once per server process (cached)
+server.warm_up(controls.current_weights())  # workers started when a visitor comes; the instant network once
 server.stop_gracefully()  # on SIGTERM: stop the runs, keep their images, let the pages show them
 page.run()

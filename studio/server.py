@@ -95,13 +95,22 @@ def owner() -> dict[str, object]:
     return {"watch": session_watch(), "visitor": visitor_key()}
 
 
+def warm_up(weights: str) -> None:
+    """When a visitor opens the studio (once per browser session and network): start the run workers
+    and build the network in them, so their first run does not wait for TensorFlow to load. Workers
+    that then run nothing for NST_WORKER_IDLE_SECONDS let their memory go (nst/line/queue.py): an
+    idle server is the web process alone."""
+    if st.session_state.get("_warmed_for") != weights:
+        st.session_state["_warmed_for"] = weights
+        line().warm(weights)
+    _warm_instant_network()
+
+
 @st.cache_resource(show_spinner=False)
-def warm_up(weights: str) -> bool:
-    """Once per server process and network: start the run workers and build the network in them, so
-    the first visitor's run does not wait for TensorFlow to load; and load the instant network here,
-    in the background, so the first instant picture does not wait for it either. That thread is not a
-    daemon: an interpreter that exits while onnxruntime loads waits for it rather than aborting."""
-    line().warm(weights)
+def _warm_instant_network() -> bool:
+    """Once per server process: load the instant network here, in the background, so the first instant
+    picture does not wait for it. That thread is not a daemon: an interpreter that exits while
+    onnxruntime loads waits for it rather than aborting."""
     threading.Thread(target=_load_instant_network, name="nst-instant-warm-up").start()
     return True
 

@@ -30,7 +30,7 @@ MUTATIONS = [
      "elif False:", "tests/engine/test_hostile_clips.py -k every_hostile"),
     ("the video command may overwrite the painting", "nst/cli/video.py", "[source, *paintings])", "[source])",
      "tests/engine/test_hostile_clips.py -k bad_paintings"),
-    ("two photos of one stem write one file", "nst/cli/batch.py", "p.stem if stems[p.stem] == 1 else", "p.stem if True else",
+    ("two paintings of one name write one file", "nst/cli/batch.py", "label if counts[label] == 1 else", "label if True else",
      "tests/line/test_batch.py -k hostile_folders"),
     ("a batch paints its own outputs", "nst/cli/batch.py", "and not (ours and (p.name == SUMMARY or p.name.endswith(made_here)))",
      "", "tests/line/test_batch.py -k photos_folder"),

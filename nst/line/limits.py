@@ -10,7 +10,7 @@ from ..errors import NSTError
 
 VARIABLES = {"slots": "NST_MAX_RUNS", "max_waiting": "NST_MAX_WAITING", "per_visitor": "NST_MAX_PER_VISITOR",
              "max_run_seconds": "NST_MAX_RUN_SECONDS", "orphan_seconds": "NST_ORPHAN_SECONDS",
-             "stop_grace_seconds": "NST_STOP_GRACE_SECONDS"}
+             "stop_grace_seconds": "NST_STOP_GRACE_SECONDS", "idle_seconds": "NST_WORKER_IDLE_SECONDS"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Limits:
     max_run_seconds: float = 600.0  # NST_MAX_RUN_SECONDS: a run is stopped (its image kept) after this
     orphan_seconds: float = 60.0  # NST_ORPHAN_SECONDS: stopped when nobody has polled it for this long
     stop_grace_seconds: float = 30.0  # NST_STOP_GRACE_SECONDS: a worker that has not stopped by then is killed
+    idle_seconds: float = 120.0  # NST_WORKER_IDLE_SECONDS: a worker without a run for this long lets its memory go
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Limits:

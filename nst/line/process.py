@@ -62,8 +62,7 @@ class ProcessWorker(Worker):
         with self._send_lock:  # one process per slot, however many threads send at once
             if self.process is None or self.process.poll() is not None:
                 self.process = self._start()
-            process = self.process
-        self._write(process, request)
+            self._write(self.process, request)
 
     def _receive(self, reply: Reply) -> None:
         if isinstance(reply, Done) and self._grown(reply.memory_mb):
@@ -77,10 +76,18 @@ class ProcessWorker(Worker):
             self._first_mb = mb
         return mb - self._first_mb > GROWTH_MB
 
+    def rest(self) -> None:
+        with self._send_lock:  # a run handed over meanwhile is sent under this lock: it gets a new process
+            if self.job is None:
+                self._let_go()
+
     def _retire(self) -> None:
         """End this process when its run is done (its stdin closed, it exits); the next run starts another."""
         with self._send_lock:
-            process, self.process, self._first_mb = self.process, None, None
+            self._let_go()
+
+    def _let_go(self) -> None:
+        process, self.process, self._first_mb = self.process, None, None
         if process is not None:
             try:
                 process.stdin.close()

@@ -38,14 +38,17 @@ class RunQueue:
         self._warmed: set[str] = set()  # weight sources whose warm-up a worker has finished
         hooks = Hooks(self._on_free, self._on_network, self._warmed.add)
         self.workers: list[Worker] = [executor.worker(hooks) for _ in range(self.limits.slots)]
+        self._free_since: dict[Worker, float] = {worker: clock() for worker in self.workers}  # not yet rested
         self._closed = threading.Event()
         self._draining: str | None = None  # why new runs are refused, once the server is shutting down
         if tick is not None:
             threading.Thread(target=self._watch, args=(tick,), name="nst-queue-watchdog", daemon=True).start()
 
     def warm(self, weights: str) -> None:
-        """Start the workers now and build the network they will need."""
+        """Start the workers now and build the network they will need (a visitor has come: a run may follow)."""
         for worker in self.workers:
+            with self._lock:
+                self._free_since.setdefault(worker, self.clock())
             worker.warm(weights)
 
     def warmed(self, weights: str) -> bool:
@@ -136,6 +139,12 @@ class RunQueue:
         for worker in self.workers:
             job = worker.job
             if job is None:
+                with self._lock:
+                    quiet = now - self._free_since.get(worker, now) > limits.idle_seconds
+                    if quiet:
+                        del self._free_since[worker]
+                if quiet:
+                    worker.rest()  # nobody has run anything for a while: its memory goes back to the machine
                 continue
             if job.stop_requested_at is not None:
                 if now - job.stop_requested_at > limits.stop_grace_seconds:
@@ -149,6 +158,7 @@ class RunQueue:
 
     def _on_free(self, worker: Worker) -> None:
         with self._lock:
+            self._free_since[worker] = self.clock()
             self._dispatch()
 
     def _on_network(self, network: Network) -> None:

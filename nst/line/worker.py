@@ -58,6 +58,10 @@ class Worker:
         """End the runner for good (the server stops)."""
         raise NotImplementedError
 
+    def rest(self) -> None:
+        """No run for a while: let the runner's memory go if it can start again when asked (a local
+        process can; a Ray actor keeps its place on the cluster)."""
+
     def _send(self, request: Request) -> None:
         raise NotImplementedError
 

@@ -156,6 +156,15 @@ def test_a_worker_whose_memory_grew_is_replaced_after_its_run(process_line, tiny
     assert process_line.workers[0].pid != old
 
 
+def test_a_rested_worker_process_ends_and_the_next_run_starts_another(process_line, tiny_pair):
+    assert wait_for(Job(*tiny_pair, QUICK).start(process_line), 300).result.reason == "completed"
+    old = process_line.workers[0].pid
+    process_line.workers[0].rest()  # what the watchdog does after NST_WORKER_IDLE_SECONDS without a run
+    _wait_until(lambda: not _alive(old), timeout=60)
+    assert wait_for(Job(*tiny_pair, QUICK).start(process_line), 300).result.reason == "completed"
+    assert process_line.workers[0].pid != old
+
+
 def test_the_server_stopping_removes_its_workers_scratch_folders(tiny_pair):
     line = RunQueue(Limits(slots=1), LocalExecutor())
     try:

@@ -28,6 +28,7 @@ class FakeWorker(Worker):
         super().__init__(hooks)
         self.requests: list[Request] = []
         self.kills = 0
+        self.rests = 0
 
     def _send(self, request: Request) -> None:
         self.requests.append(request)
@@ -42,6 +43,9 @@ class FakeWorker(Worker):
 
     def close(self) -> None:
         pass
+
+    def rest(self) -> None:
+        self.rests += 1
 
     def reply(self, *replies) -> None:
         for reply in replies:
@@ -322,3 +326,32 @@ def test_ray_actors_are_counted_from_what_the_cluster_has_free():
     assert Placement(cpus=1).count(_Cluster) == 4
     assert Placement(cpus=1, actors=7).count(_Cluster) == 7
     assert Placement(cpus=8).count(_Cluster) == 1  # at least one, which waits for room
+
+
+def test_a_worker_without_runs_for_a_while_lets_its_memory_go(clock):
+    """Idle for NST_WORKER_IDLE_SECONDS after its last run or warm-up: rested once; a run or a visitor's
+    warm-up starts the count again; a running worker is never rested."""
+    line, (worker,) = make_line(clock, idle_seconds=120)
+    clock.now += 100
+    line.check()
+    assert worker.rests == 0
+    clock.now += 30
+    line.check()
+    line.check()
+    assert worker.rests == 1
+    running = job().start(line)
+    worker.reply(Started(running.id))
+    clock.now += 500
+    line.check()
+    assert worker.rests == 1  # busy
+    worker.finish()
+    clock.now += 119
+    line.check()
+    assert worker.rests == 1
+    clock.now += 2
+    line.check()
+    assert worker.rests == 2
+    line.warm("random")
+    clock.now += 121
+    line.check()
+    assert worker.rests == 3
