@@ -137,8 +137,15 @@ def apply_preset() -> None:
         st.session_state.update(PRESETS[preset])
 
 
-def _range(name: str) -> dict[str, int]:
+def slider(name: str) -> tuple[int, int, int]:
+    """A slider's (low, high, step); the size's high end is this server's (NST_MAX_SIZE, or 512 px on a
+    machine with under 4 GB of memory such as Community Cloud)."""
     low, high, step = SLIDERS[name]
+    return (low, min(high, server.line().limits.max_size), step) if name == "size" else (low, high, step)
+
+
+def _range(name: str) -> dict[str, int]:
+    low, high, step = slider(name)
     return {"min_value": low, "max_value": high, "step": step}
 
 

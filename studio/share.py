@@ -161,7 +161,7 @@ def _on_widget(key: str, value: Any) -> Any:
     """The value as its widget can show it: on a slider's range and steps, one of a select-slider's
     options (the nearest on a log scale), else an error."""
     if key in controls.SLIDERS:
-        low, high, step = controls.SLIDERS[key]
+        low, high, step = controls.slider(key)
         if key in DISPLAY_ONLY:
             value = min(max(value, low), high)
         if not low <= value <= high:

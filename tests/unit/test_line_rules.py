@@ -355,3 +355,17 @@ def test_a_worker_without_runs_for_a_while_lets_its_memory_go(clock):
     clock.now += 121
     line.check()
     assert worker.rests == 3
+
+
+def test_a_small_machine_gets_runs_up_to_512_px_unless_its_operator_says(monkeypatch):
+    """Under 4 GB (Community Cloud's 2.7 GB container) a 1024 px run would not fit beside the server
+    (BENCHMARKS.md, "The studio's memory"): the size slider stops at 512 px; NST_MAX_SIZE decides."""
+    import nst.line.limits as limits
+
+    monkeypatch.setattr(limits, "memory_mb", lambda: 2765.0)
+    assert Limits.from_environment({}).max_size == 512
+    assert Limits.from_environment({"NST_MAX_SIZE": "1024"}).max_size == 1024
+    monkeypatch.setattr(limits, "memory_mb", lambda: 16_000.0)
+    assert Limits.from_environment({}).max_size == 1024
+    with pytest.raises(NSTError, match="NST_MAX_SIZE must be at least 128"):
+        Limits.from_environment({"NST_MAX_SIZE": "64"})
