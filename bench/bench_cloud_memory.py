@@ -43,6 +43,7 @@ def _video(page, base: str, seconds: float) -> None:
 def _inside(page, base: str) -> None:
     """The Inside page's content series: the photo rebuilt from block1 to block5, one run after another."""
     page.goto(f"{base}/inside?{urlencode({'weights': 'offline'})}")
+    page.get_by_role("tab", name="Reconstructions").click(timeout=WAIT)
     page.get_by_role("button", name="Rebuild the content, block1 to block5").click(timeout=WAIT)
     page.get_by_role("button", name="Stop").wait_for(timeout=WAIT)
     page.get_by_role("button", name="Stop").wait_for(state="detached", timeout=WAIT)

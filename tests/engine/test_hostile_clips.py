@@ -34,16 +34,12 @@ def test_every_hostile_clip_is_read_or_refused_with_a_sentence(clips):
     assert {"VP9 in WebM", "HEVC in MP4"} <= {case.name for case in clips}  # this FFmpeg encodes both
 
 
-def test_a_rotated_clip_reads_as_it_is_shown():
+def test_a_rotated_clip_reads_as_it_is_shown(tmp_path):
     """A phone's upright clip is stored sideways with a display matrix: it reads upright (the red
     corner, stored top left, is top right after a quarter turn clockwise)."""
     from tests.harness.clips import encode, marked, rotated
 
-    folder = Path(__import__("tempfile").mkdtemp())
-    try:
-        upright = read_clip(rotated(encode(marked(), 6, folder / "a.mp4")), 80).frames[0]
-    finally:
-        shutil.rmtree(folder)
+    upright = read_clip(rotated(encode(marked(), 6, tmp_path / "a.mp4")), 80).frames[0]
     assert upright.shape[0] > upright.shape[1]  # portrait
     red = upright[..., 0] - upright[..., 1] > 0.5
     rows, cols = np.nonzero(red)
