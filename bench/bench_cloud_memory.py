@@ -2,7 +2,7 @@
 workers, driven in headless Chromium. Resident memory of the server and all its workers together,
 sampled every 0.1 s: idle (the page open, the warm-up over), then the peak of each flow.
 
-    python -m bench.bench_cloud_memory [--flows open idle run256 run512 video inside two512]
+    python -m bench.bench_cloud_memory [--flows open idle run256 run512 video two512]
 
 "open": a visitor has opened the page (its worker started and warmed for a run); "idle": nobody has
 run anything for the workers' idle time (NST_WORKER_IDLE_SECONDS, 120 s), so they have let go.
@@ -40,15 +40,6 @@ def _video(page, base: str, seconds: float) -> None:
     page.get_by_role("button", name="Stop").wait_for(state="detached", timeout=WAIT)
 
 
-def _inside(page, base: str) -> None:
-    """The Inside page's content series: the photo rebuilt from block1 to block5, one run after another."""
-    page.goto(f"{base}/inside?{urlencode({'weights': 'offline'})}")
-    page.get_by_role("tab", name="Reconstructions").click(timeout=WAIT)
-    page.get_by_role("button", name="Rebuild the content, block1 to block5").click(timeout=WAIT)
-    page.get_by_role("button", name="Stop").wait_for(timeout=WAIT)
-    page.get_by_role("button", name="Stop").wait_for(state="detached", timeout=WAIT)
-
-
 def _quiet(server_pid: int, seconds: float) -> float:
     """The largest memory over `seconds` of nobody doing anything."""
     peak = Peak(server_pid)
@@ -69,7 +60,7 @@ def _parent(pid: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--flows", nargs="+", default=["open", "idle", "run256", "run512", "video", "inside", "two512"])
+    parser.add_argument("--flows", nargs="+", default=["open", "idle", "run256", "run512", "video", "two512"])
     parser.add_argument("--settle", type=float, default=45.0, help="seconds after the page opens before it is read")
     parser.add_argument("--idle", type=float, default=Limits().idle_seconds + 15, help="seconds of nothing before idle")
     args = parser.parse_args()
@@ -95,8 +86,6 @@ def main() -> None:
                 _run(page, server.url, 256, 50)
             elif flow == "run512":
                 _run(page, server.url, 512, 30)
-            elif flow == "inside":
-                _inside(page, server.url)
             elif flow == "video":
                 _video(page, server.url, 60)
             elif flow == "two512":  # a second visitor runs at the same time (one waits in line: NST_MAX_RUNS=1)
