@@ -13,6 +13,7 @@ Cloud's budget: 690 MB guaranteed, 2.7 GB at most (over it the app is restarted)
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from urllib.parse import urlencode
 
@@ -38,6 +39,16 @@ def _video(page, base: str, seconds: float) -> None:
     page.wait_for_timeout(seconds * 1000)  # its memory is reached with the first frames; then stopped
     page.get_by_role("button", name="Stop").click()
     page.get_by_role("button", name="Stop").wait_for(state="detached", timeout=WAIT)
+
+
+def _inside(page, base: str) -> None:
+    """The Inside page's content series: the photo rebuilt from block1 to block5, one run after another."""
+    page.goto(f"{base}/inside?{urlencode({'weights': 'offline'})}")
+    page.get_by_role("tab", name="Reconstructions").click(timeout=WAIT)
+    page.get_by_role("button", name="Rebuild the content, block1 to block5").click(timeout=WAIT)
+    progress = page.get_by_text(re.compile(r"^Run \d+ of \d+:")).first
+    progress.wait_for(timeout=WAIT)
+    progress.wait_for(state="detached", timeout=WAIT)
 
 
 def _quiet(server_pid: int, seconds: float) -> float:
@@ -86,6 +97,8 @@ def main() -> None:
                 _run(page, server.url, 256, 50)
             elif flow == "run512":
                 _run(page, server.url, 512, 30)
+            elif flow == "inside":
+                _inside(page, server.url)
             elif flow == "video":
                 _video(page, server.url, 60)
             elif flow == "two512":  # a second visitor runs at the same time (one waits in line: NST_MAX_RUNS=1)
