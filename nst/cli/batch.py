@@ -35,7 +35,7 @@ from ..line.limits import Limits
 from ..line.queue import RunQueue
 from ..line.worker import Executor
 from ..settings import Settings
-from .options import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, add_common_options, executor_from, settings_from
+from .options import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, add_common_options, check_workers, executor_from, settings_from
 
 SUMMARY = "batch-summary.json"
 RETRIES = 1  # an item whose worker died runs once more
@@ -76,8 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 def execute(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
-        if args.workers < 1:
-            raise NSTError(f"--workers must be at least 1, not {args.workers}.")
+        check_workers(args.workers)
         out = Path(args.output).expanduser()
         out.mkdir(parents=True, exist_ok=True)
         tempfile.NamedTemporaryFile(dir=out).close()  # writable, really

@@ -71,6 +71,12 @@ def executor_from(ray: str | None) -> Executor:
     return executor_for(ray or os.environ.get("NST_RAY_ADDRESS"), os.environ)
 
 
+def check_workers(workers: int) -> None:
+    """--workers of `batch` and `video`: at least one local worker process (NSTError)."""
+    if workers < 1:
+        raise NSTError(f"--workers must be at least 1, not {workers}.")
+
+
 def check_output_path(path: Path, what: str, suffixes: tuple[str, ...] | None, inputs: list[Path]) -> None:
     """Refuse an output path that could not be written or would overwrite an input (NSTError)."""
     try:

@@ -20,7 +20,16 @@ from ..errors import NSTError
 from ..images import load_image
 from ..settings import Settings
 from ..startup import import_engine
-from .options import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, add_common_options, check_output_path, executor_from, settings_from
+from .options import (
+    EXIT_BAD_INPUT,
+    EXIT_CANCELLED,
+    EXIT_OK,
+    add_common_options,
+    check_output_path,
+    check_workers,
+    executor_from,
+    settings_from,
+)
 
 VIDEO_SIZE = 256  # a clip's default size: 512 px frames would take minutes each on a laptop's CPU
 MAX_SECONDS = 600.0  # --max-seconds: ten minutes, 36,000 frames at 60 fps
@@ -74,8 +83,7 @@ def execute(args: argparse.Namespace) -> int:
 
 def check_numbers(args: argparse.Namespace, settings: Settings) -> None:
     """The clip options' numbers in their ranges (NSTError), before any file is read."""
-    if args.workers < 1:
-        raise NSTError(f"--workers must be at least 1, not {args.workers}.")
+    check_workers(args.workers)
     if not 0 <= args.overlap < args.chunk_frames:
         raise NSTError("--overlap must be at least 0 and below --chunk-frames.")
     if args.frame_steps is not None:
