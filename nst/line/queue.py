@@ -48,7 +48,7 @@ class RunQueue:
         """Start the workers now and build the network they will need (a visitor has come: a run may follow)."""
         for worker in self.workers:
             with self._lock:
-                self._free_since.setdefault(worker, self.clock())
+                self._free_since[worker] = self.clock()
             worker.warm(weights)
 
     def warmed(self, weights: str) -> bool:

@@ -355,6 +355,14 @@ def test_a_worker_without_runs_for_a_while_lets_its_memory_go(clock):
     clock.now += 121
     line.check()
     assert worker.rests == 3
+    again = job().start(line)
+    worker.reply(Started(again.id))
+    worker.finish()
+    clock.now += 100
+    line.warm("random")  # a visitor comes 100 s into the quiet spell after a run: it starts again
+    clock.now += 100
+    line.check()
+    assert worker.rests == 3
 
 
 def test_a_small_machine_gets_runs_up_to_512_px_unless_its_operator_says(monkeypatch):
