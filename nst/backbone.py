@@ -33,10 +33,10 @@ from typing import Any
 import h5py
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from .errors import NSTError
-from .images import to_network
+from .images import IMAGENET_MEAN_BGR
 from .losses import Features
 
 IMAGENET_URL = (
@@ -78,6 +78,7 @@ _networks: dict[tuple[str, str | None], keras.Model] = {}
 _failed_download: dict[str, Any] = {}  # the last failed ImageNet download: its message and when
 DOWNLOAD_RETRY_SECONDS = 600
 _casts: dict[tuple[int, str], keras.Model] = {}
+_extractors: dict[tuple, keras.Model] = {}
 _lock = threading.Lock()
 
 
@@ -265,7 +266,10 @@ class FeatureExtractor:
     """Maps [0, 1] RGB images to the activations (float32) of the content and style layers.
 
     With `dtype` 'bfloat16' the network runs in bfloat16 (see nst/precision.py); its activations are
-    cast back to float32 so that the Gram matrices and losses keep full precision.
+    cast back to float32 so that the Gram matrices and losses keep full precision. The model is built
+    once per process for each network, layers and dtype (`key`), so that compiled steps that use it
+    are reused by later runs; `state` is its weights, which compiled steps take as an argument (JAX
+    would otherwise copy 80 MB of weights into each compiled program as constants).
     """
 
     def __init__(
@@ -285,12 +289,24 @@ class FeatureExtractor:
         self.content_layers = content_layers
         self.style_layers = style_layers
         net = cast_network(backbone.network, dtype)
-        outputs = [net.get_layer(name).output for name in (*content_layers, *style_layers)]
-        self.model = keras.Model(net.inputs, outputs)
-        self.model.trainable = False
+        self.key = (id(net), tuple(content_layers), tuple(style_layers))
+        with _lock:
+            if self.key not in _extractors:
+                outputs = [net.get_layer(name).output for name in (*content_layers, *style_layers)]
+                model = keras.Model(net.inputs, outputs)
+                model.trainable = False
+                _extractors[self.key] = model
+            self.model = _extractors[self.key]
+        self.state = [variable.value for variable in self.model.non_trainable_variables]
 
-    def __call__(self, image) -> Features:
-        """image: (1, H, W, 3) in [0, 1]. Returns the content and the style layers' activations."""
-        outputs = [tf.cast(o, tf.float32) for o in self.model(to_network(image), training=False)]
+    def __call__(self, image, state: list | None = None) -> Features:
+        """image: (1, H, W, 3) in [0, 1]; `state` the weights to use (a compiled step's argument), by
+        default the model's own. Returns the content and the style layers' activations."""
+        x = ops.flip(image, axis=-1) * 255.0 - ops.convert_to_tensor(IMAGENET_MEAN_BGR, "float32")
+        if state is None:
+            outputs = self.model(x, training=False)
+        else:
+            outputs, _ = self.model.stateless_call([], state, x, training=False)
+        outputs = [ops.cast(o, "float32") for o in outputs]
         n = len(self.content_layers)
-        return Features(list(outputs[:n]), list(outputs[n:]))
+        return Features(outputs[:n], outputs[n:])

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import precision
+from . import backends, precision
 from .colour import match_palette
 from .divergence import DivergenceGuard, divergence_advice
 from .events import Event, Finished, Losses, Notice, Preview, Step
@@ -94,9 +94,8 @@ def stylise(
         yield Finished(final, content_full, "completed", "The start image, with no optimisation steps.", 0,
                        time.perf_counter() - started, [], [(0, final)], [], network, "")
         return
-    # TensorFlow loads here, once a run optimises (several seconds: --steps 0 never waits for it)
-    import tensorflow as tf
-
+    # Keras and its backend load here, once a run optimises (several seconds: --steps 0 never waits for them)
+    backends.check()
     from .backbone import FeatureExtractor, load_backbone
     from .objective import Objective, objective_calibration
     from .optimizers import make_step
@@ -129,8 +128,7 @@ def stylise(
                 previous=None if previous is None else (resize_array(previous[0], shape), resize_mask(previous[1], shape)),
             )
             current, current_shape = resize_array(current, shape), shape
-        image = tf.Variable(current[None])
-        step_once = make_step(objective, settings, image, optimizer)
+        step_once = make_step(objective, settings, current, optimizer)
         guard = DivergenceGuard(current, step)
         for _ in range(phase_steps):
             if should_stop is not None and should_stop():
@@ -152,17 +150,17 @@ def stylise(
                 break
             history.append(losses)
             work += step_cost(shape)
-            current = np.array(image.numpy()[0])  # a copy: never hand out a view of TensorFlow's buffer
+            current = step_once.image()  # a copy: never hand out a view of the backend's buffer
             if step in snapshot_steps:  # at the output's size, even when taken on a coarse scale
                 snapshots.append((step, keep_photo(resize_array(current, content_full.shape[:2]))))
             wants_preview = settings.preview_every and step % settings.preview_every == 0
             elapsed = time.perf_counter() - started
             preview = keep_photo(resize_array(current, content_full.shape[:2])) if wants_preview else None
             yield Step(step, settings.steps, losses, elapsed, preview, shape, work / total_work)
-        # free this phase's graphs and variables in the thread that ran them rather than leave them to
-        # the cyclic collector in whatever thread it next runs (a UI's). A precaution: it did not cure the
-        # crash of a compiled L-BFGS under Streamlit (BENCHMARKS.md), and no crash was traced to it
-        del step_once, image
+        # free this phase's tensors in the thread that ran them rather than leave them to the cyclic
+        # collector in whatever thread it next runs (a UI's). A precaution: it did not cure the crash of
+        # a compiled L-BFGS under Streamlit (BENCHMARKS.md), and no crash was traced to it
+        del step_once
         gc.collect()
         if reason != "completed":
             break
@@ -170,7 +168,7 @@ def stylise(
     if reason != "completed" and history and (not snapshots or snapshots[-1][0] != len(history)):
         snapshots.append((len(history), final))
     yield Finished(final, content_full, reason, message, len(history), time.perf_counter() - started, history, snapshots,
-                   sizes, backbone.description, backbone.source)
+                   sizes, f"{backbone.description} · {backends.describe()}", backbone.source)
 
 
 def photo_keeper(content: np.ndarray, masks: list[np.ndarray] | None) -> Callable[[np.ndarray], np.ndarray]:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from . import backends
 from .backbone import Backbone, FeatureExtractor
 from .events import Inspection, LayerView
-from .losses import gram_matrix
+from .losses import Tensor, gram_matrix
 
 CHANNELS_SHOWN = 8  # strongest channels kept per layer
 GRAM_CHANNELS = 32  # a Gram matrix is kept over the reference image's strongest channels
@@ -37,23 +38,23 @@ def look_inside(
     references: dict[str, np.ndarray] = {}
     views = {}
     for name in sorted(images, key=lambda n: n != first):  # the reference first: the others need its matrices
-        activations = extractor(tf.constant(images[name][None], tf.float32)).style
+        activations = extractor(ops.convert_to_tensor(images[name][None], "float32")).style
         views[name] = {}
         for layer, values in zip(layers, activations):
-            gram = gram_matrix(values).numpy()[0] if layer.endswith("_conv1") else None
+            gram = ops.convert_to_numpy(gram_matrix(values))[0] if layer.endswith("_conv1") else None
             if gram is not None and name == first:
                 references[layer] = gram
             views[name][layer] = layer_view(layer, values, count, gram, references.get(layer))
-    return Inspection(backbone.description, {name: views[name] for name in images})
+    return Inspection(f"{backbone.description} · {backends.describe()}", {name: views[name] for name in images})
 
 
 def layer_view(
-    name: str, activations: tf.Tensor, count: int = CHANNELS_SHOWN, gram: np.ndarray | None = None,
+    name: str, activations: Tensor, count: int = CHANNELS_SHOWN, gram: np.ndarray | None = None,
     reference: np.ndarray | None = None,
 ) -> LayerView:
     """The strongest `count` channels of one layer's (1, H, W, C) activations and, given its Gram
     matrix and the reference's, the part of it over the reference's strongest channels."""
-    values = activations.numpy()[0]
+    values = np.asarray(ops.convert_to_numpy(activations))[0]
     strongest = np.argsort(-values.mean(axis=(0, 1)), kind="stable")[:count]
     maps = np.stack([_to_grey(values[..., c]) for c in strongest])
     view = LayerView(name, values.shape, tuple(int(c) for c in strongest), maps)

@@ -6,7 +6,7 @@ through VGG's Caffe preprocessing):
     G_l(x)       = F_l(x)^T F_l(x) / (H_l W_l)                     Gram matrix, C_l x C_l
     L_content(x) = (1 / |C|) sum_{l in C} mean((F_l(x) - F_l(c))^2)
     L_style(x)   = sum_{l in S} w_l mean((G_l(x) - G_l(s))^2),     w_l >= 0, sum w_l = 1
-    L_tv(x)      = sum_{i,j} |x_{i+1,j} - x_{i,j}| + |x_{i,j+1} - x_{i,j}|   (tf.image.total_variation)
+    L_tv(x)      = sum_{i,j} |x_{i+1,j} - x_{i,j}| + |x_{i,j+1} - x_{i,j}|   (as tf.image.total_variation)
                    or, with tv_smoothing d > 0, its smooth, isotropic form (smooth_total_variation)
     L(x)         = a L_content(x) + b L_style(x) + t L_tv(x)  [+ e L_edge(x)] [+ w L_temporal(x)]
 
@@ -31,10 +31,10 @@ Semantic extensions, each off by default so the tutorial's loss is unchanged:
 - video frames: L_temporal(x) = mean over reliable pixels of (x - warp(previous stylised frame))^2,
   Ruder et al. 2016 (nst/video.py).
 
-Adding a term is one function and one registration:
+Adding a term is one function (in `keras.ops`, so that every Keras backend runs it) and one registration:
 
     @loss_term("name", weight="name_weight")     # a Settings field holding its weight
-    def name_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor: ...
+    def name_term(targets: Targets, image: Tensor, features: Features) -> Tensor: ...
 """
 
 from __future__ import annotations
@@ -42,45 +42,48 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import tensorflow as tf
+from keras import ops
 
 EDGE_GRID = 128  # the edge term compares Laplacians on the image pooled to about this many pixels
 REFERENCE_SIDE = 512  # the longer side at which the normalised objective is the tutorial's (its size)
 
 
+Tensor = Any  # a tensor of the Keras backend in use
+
+
 class Features(NamedTuple):
     """A network's activations for one image: the content layers' and the style layers'."""
 
-    content: list[tf.Tensor]
-    style: list[tf.Tensor]
+    content: list[Tensor]
+    style: list[Tensor]
 
 
-@dataclass
-class StyleTarget:
+class StyleTarget(NamedTuple):
     """The Gram matrices (one per style layer) to match over a region (masks None: the whole image)."""
 
-    grams: list[tf.Tensor]
-    masks: list[tf.Tensor] | None = None  # (1, H_l, W_l, 1) per style layer
-    share: float = 1.0  # the region's share of the picture
+    grams: list[Tensor]
+    masks: list[Tensor] | None = None  # (1, H_l, W_l, 1) per style layer
+    share: Tensor | float = 1.0  # the region's share of the picture (a scalar tensor in a run)
 
 
-@dataclass
-class Targets:
-    """What the terms compare the image with, computed once per size of a run."""
+class Targets(NamedTuple):
+    """What the terms compare the image with, computed once per size of a run. Tensors, lists of
+    them and None only, but for `layer_weights` and `tv_smoothing`: a compiled step takes the tensors
+    as arguments (nst/optimizers.py) and is reused by every run of the same layout."""
 
-    content_image: tf.Tensor  # (1, H, W, 3)
-    content: list[tf.Tensor]  # activations of the content layers
+    content_image: Tensor  # (1, H, W, 3)
+    content: list[Tensor]  # activations of the content layers
     styles: list[StyleTarget]
-    layer_weights: tuple[float, ...]  # of the style layers, summing to 1
-    content_masks: list[tf.Tensor] | None = None  # saliency weights per content layer, mean 1
-    tv_smoothing: float = 0.0  # Huber threshold of the TV term (0: the tutorial's L1 total variation)
-    previous: tf.Tensor | None = None  # video: the previous stylised frame warped onto this one, (1, H, W, 3)
-    previous_mask: tf.Tensor | None = None  # where that warp is reliable, (1, H, W, 1) in [0, 1]
+    layer_weights: tuple[float, ...] | None  # of the style layers, summing to 1
+    content_masks: list[Tensor] | None = None  # saliency weights per content layer, mean 1
+    tv_smoothing: float | None = 0.0  # Huber threshold of the TV term (0: the tutorial's L1 total variation)
+    previous: Tensor | None = None  # video: the previous stylised frame warped onto this one, (1, H, W, 3)
+    previous_mask: Tensor | None = None  # where that warp is reliable, (1, H, W, 1) in [0, 1]
 
 
-TermFunction = Callable[[Targets, tf.Tensor, Features], tf.Tensor]
+TermFunction = Callable[[Targets, Tensor, Features], Tensor]
 
 
 @dataclass(frozen=True)
@@ -122,44 +125,50 @@ def size_factors(objective: str, shape: tuple[int, int], output_shape: tuple[int
     return {"tv": (REFERENCE_SIDE / max(shape)) ** 2}
 
 
-def gram_matrix(features: tf.Tensor, mask: tf.Tensor | None = None) -> tf.Tensor:
+def total(values: list[Tensor]) -> Tensor:
+    """The sum of a list of tensors."""
+    result = values[0]
+    for value in values[1:]:
+        result = result + value
+    return result
+
+
+def gram_matrix(features: Tensor, mask: Tensor | None = None) -> Tensor:
     """(B, H, W, C) activations -> (B, C, C) Gram matrices divided by the number of locations H*W
     (with a (B, H, W, 1) mask: over the masked locations, divided by the mask's sum)."""
     if mask is None:
-        gram = tf.linalg.einsum("bijc,bijd->bcd", features, features)
-        locations = tf.cast(tf.shape(features)[1] * tf.shape(features)[2], features.dtype)
-        return gram / locations
-    gram = tf.linalg.einsum("bijc,bijd->bcd", features * mask, features)
-    return gram / tf.maximum(tf.reduce_sum(mask), 1e-6)
+        return ops.einsum("bijc,bijd->bcd", features, features) / float(features.shape[1] * features.shape[2])
+    gram = ops.einsum("bijc,bijd->bcd", features * mask, features)
+    return gram / ops.maximum(ops.sum(mask), 1e-6)
 
 
-def content_loss(features: list[tf.Tensor], targets: list[tf.Tensor], weights: list[tf.Tensor] | None = None) -> tf.Tensor:
+def content_loss(features: list[Tensor], targets: list[Tensor], weights: list[Tensor] | None = None) -> Tensor:
     """Mean over layers of the mean squared activation difference (weighted per location if given)."""
     if weights is None:
-        return tf.add_n([tf.reduce_mean(tf.square(f - t)) for f, t in zip(features, targets)]) / len(features)
-    return tf.add_n([tf.reduce_mean(w * tf.square(f - t)) for f, t, w in zip(features, targets, weights)]) / len(features)
+        return total([ops.mean(ops.square(f - t)) for f, t in zip(features, targets)]) / len(features)
+    return total([ops.mean(w * ops.square(f - t)) for f, t, w in zip(features, targets, weights)]) / len(features)
 
 
 def style_loss(
-    features: list[tf.Tensor],
-    target_grams: list[tf.Tensor],
+    features: list[Tensor],
+    target_grams: list[Tensor],
     layer_weights: tuple[float, ...],
-    masks: list[tf.Tensor] | None = None,
-) -> tf.Tensor:
+    masks: list[Tensor] | None = None,
+) -> Tensor:
     """Weighted sum over layers of the mean squared Gram difference (weights sum to 1)."""
     masks = masks or [None] * len(features)
-    return tf.add_n(
-        [w * tf.reduce_mean(tf.square(gram_matrix(f, m) - g))
+    return total(
+        [w * ops.mean(ops.square(gram_matrix(f, m) - g))
          for f, g, w, m in zip(features, target_grams, layer_weights, masks)]
     )
 
 
-def total_variation(image: tf.Tensor) -> tf.Tensor:
+def total_variation(image: Tensor) -> Tensor:
     """Sum of absolute differences between neighbouring pixels (as tf.image.total_variation)."""
-    return tf.reduce_sum(tf.image.total_variation(image))
+    return ops.sum(ops.abs(image[:, 1:] - image[:, :-1])) + ops.sum(ops.abs(image[:, :, 1:] - image[:, :, :-1]))
 
 
-def smooth_total_variation(image: tf.Tensor, delta: float) -> tf.Tensor:
+def smooth_total_variation(image: Tensor, delta: float) -> Tensor:
     """Isotropic Huber total variation: for each pixel and channel the length g of the colour gradient,
     penalised g^2 / (2 delta) below `delta` and g - delta / 2 above, summed, times 4/pi.
 
@@ -171,55 +180,55 @@ def smooth_total_variation(image: tf.Tensor, delta: float) -> tf.Tensor:
     """
     dx = image[:, :-1, 1:] - image[:, :-1, :-1]
     dy = image[:, 1:, :-1] - image[:, :-1, :-1]
-    length = tf.sqrt(dx * dx + dy * dy + 1e-12)
-    huber = tf.where(length < delta, length * length / (2 * delta), length - delta / 2)
-    return 4 / math.pi * tf.reduce_sum(huber)
+    length = ops.sqrt(dx * dx + dy * dy + 1e-12)
+    huber = ops.where(length < delta, length * length / (2 * delta), length - delta / 2)
+    return 4 / math.pi * ops.sum(huber)
 
 
-def laplacian(image: tf.Tensor) -> tf.Tensor:
+def laplacian(image: Tensor) -> Tensor:
     """The 4-neighbour Laplacian of each channel of a (B, H, W, C) image (valid positions only)."""
     centre = image[:, 1:-1, 1:-1]
     return 4 * centre - image[:, :-2, 1:-1] - image[:, 2:, 1:-1] - image[:, 1:-1, :-2] - image[:, 1:-1, 2:]
 
 
-def edge_distance(image: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
+def edge_distance(image: Tensor, reference: Tensor) -> Tensor:
     """Mean squared difference of the Laplacians of two images pooled to about EDGE_GRID pixels."""
     pool = max(1, round(max(image.shape[1], image.shape[2]) / EDGE_GRID))
     if pool > 1:
-        image = tf.nn.avg_pool2d(image, pool, pool, "VALID")
-        reference = tf.nn.avg_pool2d(reference, pool, pool, "VALID")
-    return tf.reduce_mean(tf.square(laplacian(image) - laplacian(reference)))
+        image = ops.average_pool(image, pool, pool, "valid")
+        reference = ops.average_pool(reference, pool, pool, "valid")
+    return ops.mean(ops.square(laplacian(image) - laplacian(reference)))
 
 
 @loss_term("content", weight="content_weight")
-def content_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+def content_term(targets: Targets, image: Tensor, features: Features) -> Tensor:
     return content_loss(features.content, targets.content, targets.content_masks)
 
 
 @loss_term("style", weight="style_weight")
-def style_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+def style_term(targets: Targets, image: Tensor, features: Features) -> Tensor:
     if not targets.styles:  # every region keeps the photo
-        return tf.zeros(())
-    return tf.add_n(
+        return ops.zeros(())
+    return total(
         [t.share * style_loss(features.style, t.grams, targets.layer_weights, t.masks) for t in targets.styles]
     )
 
 
 @loss_term("tv", weight="tv_weight")
-def tv_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+def tv_term(targets: Targets, image: Tensor, features: Features) -> Tensor:
     if targets.tv_smoothing > 0:
         return smooth_total_variation(image, targets.tv_smoothing)
     return total_variation(image)
 
 
 @loss_term("edge", weight="edge_weight", optional=True)
-def edge_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+def edge_term(targets: Targets, image: Tensor, features: Features) -> Tensor:
     return edge_distance(image, targets.content_image)
 
 
 @loss_term("temporal", weight="temporal_weight", optional=True, needs="previous")
-def temporal_term(targets: Targets, image: tf.Tensor, features: Features) -> tf.Tensor:
+def temporal_term(targets: Targets, image: Tensor, features: Features) -> Tensor:
     """Video (Ruder et al. 2016): the mean squared difference from the previous stylised frame warped
     onto this one, over the pixels where the warp is reliable (not occluded or disoccluded)."""
     mask = targets.previous_mask
-    return tf.reduce_sum(mask * tf.square(image - targets.previous)) / (3.0 * tf.maximum(tf.reduce_sum(mask), 1.0))
+    return ops.sum(mask * ops.square(image - targets.previous)) / (3.0 * ops.maximum(ops.sum(mask), 1.0))

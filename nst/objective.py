@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import cv2
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from .backbone import Backbone, FeatureExtractor
-from .losses import TERMS, StyleTarget, Targets, gram_matrix, size_factors
+from .losses import TERMS, StyleTarget, Targets, Tensor, gram_matrix, size_factors, total
 from .settings import Settings, blend_weights
 
 
@@ -34,6 +37,9 @@ class Objective:
     `tv_smoothing` is the TV term's Huber threshold (0: the tutorial's L1 TV). `previous` (a video
     frame: the previous stylised frame warped onto this one, and where that warp is reliable, at this
     size) is what the temporal term keeps the image close to.
+
+    Calling it evaluates the loss eagerly; a run's compiled steps (nst/optimizers.py) call `loss` with
+    `arguments()`, so that one compiled step serves every run with the same `layout`.
     """
 
     def __init__(
@@ -53,9 +59,9 @@ class Objective:
         weights = {name: getattr(settings, term.weight) * gains.get(name, 1.0) for name, term in TERMS.items()}
         self.terms = {name: (TERMS[name], w) for name, w in weights.items() if w > 0 or not TERMS[name].optional}
         blend = blend_weights(settings, len(styles))
-        content_image = tf.constant(content[None])
+        content_image = ops.convert_to_tensor(content[None], "float32")
         content_features = extractor(content_image)
-        grams = [[gram_matrix(f) for f in extractor(tf.constant(s[None])).style] for s in styles]
+        grams = [[gram_matrix(f) for f in extractor(ops.convert_to_tensor(s[None], "float32")).style] for s in styles]
         content_masks, presence = None, None
         if salience is not None and settings.saliency > 0:
             # the subject weighs more in the content term and less in the style statistics
@@ -64,34 +70,53 @@ class Objective:
             presence = 1.0 - settings.saliency / (1.0 + settings.saliency) * salience
         layer_shapes = [f.shape[1:3] for f in content_features.style]
 
-        def target(layer_grams: list[tf.Tensor], mask: np.ndarray | None, gain: float = 1.0) -> StyleTarget:
+        def target(layer_grams: list[Tensor], mask: np.ndarray | None, gain: float = 1.0) -> StyleTarget:
             if presence is not None:
                 mask = presence if mask is None else mask * presence
             if mask is None:
-                return StyleTarget(layer_grams)
-            return StyleTarget(layer_grams, [_resized_mask(mask, shape) for shape in layer_shapes], float(mask.mean()) * gain)
+                return StyleTarget(layer_grams, None, _scalar(1.0))
+            return StyleTarget(layer_grams, [_resized_mask(mask, shape) for shape in layer_shapes],
+                               _scalar(float(mask.mean()) * gain))
 
         if masks is None:  # every style everywhere: one target, the blend of their Gram matrices
             blend = blend / blend.sum()
-            targets = [target([tf.add_n([w * g[i] for w, g in zip(blend, grams)]) for i in range(len(grams[0]))], None)]
+            targets = [target([total([float(w) * g[i] for w, g in zip(blend, grams)]) for i in range(len(grams[0]))], None)]
         else:  # each style in its own region
             targets = [target(g, m, float(w / blend.max())) for g, m, w in zip(grams, masks, blend) if m.max() > 0 and w > 0]
         self.targets = Targets(
             content_image, content_features.content, targets, settings.normalised_style_layer_weights, content_masks,
             tv_smoothing,
-            None if previous is None else tf.constant(previous[0][None]),
-            None if previous is None else tf.constant(previous[1][None, :, :, None]),
+            None if previous is None else ops.convert_to_tensor(previous[0][None], "float32"),
+            None if previous is None else ops.convert_to_tensor(previous[1][None, :, :, None], "float32"),
         )
         self.terms = {name: term for name, term in self.terms.items()
                       if term[0].needs is None or getattr(self.targets, term[0].needs) is not None}
+        self.weights = {name: _scalar(weight) for name, (_, weight) in self.terms.items()}
+        # what a compiled step is specialised on; the rest (`arguments`) it takes as tensors
+        self.layout = (extractor.key, tuple(self.terms), self.targets.layer_weights, self.targets.tv_smoothing)
 
-    def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+    def arguments(self) -> tuple[Targets, dict[str, Tensor], list[Any]]:
+        """The tensors `loss` takes after the image: the targets (less the layout), weights, network state."""
+        return self.targets._replace(layer_weights=None, tv_smoothing=None), self.weights, self.extractor.state
+
+    def loss(self, image: Tensor, targets: Targets, weights: dict[str, Tensor], state: list[Any]) -> tuple[Tensor, dict[str, Tensor]]:
+        """The total loss and each weighted term, by name, for a (1, H, W, 3) image in [0, 1], given
+        `arguments()`: a pure function of its inputs, for the backend to differentiate and compile."""
+        targets = targets._replace(layer_weights=self.targets.layer_weights, tv_smoothing=self.targets.tv_smoothing)
+        features = self.extractor(image, state)
+        terms = {name: weights[name] * term.function(targets, image, features) for name, (term, _) in self.terms.items()}
+        return total(list(terms.values())), terms
+
+    def __call__(self, image: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """The total loss and each weighted term, by name, for a (1, H, W, 3) image in [0, 1]."""
-        features = self.extractor(image)
-        terms = {name: weight * term.function(self.targets, image, features) for name, (term, weight) in self.terms.items()}
-        return tf.add_n(list(terms.values())), terms
+        return self.loss(ops.convert_to_tensor(image, "float32"), *self.arguments())
 
 
-def _resized_mask(mask: np.ndarray, shape: tuple[int, int]) -> tf.Tensor:
+def _scalar(value: float) -> Tensor:
+    return ops.convert_to_tensor(np.float32(value))
+
+
+def _resized_mask(mask: np.ndarray, shape: tuple[int, int]) -> Tensor:
     """An (H, W) mask averaged down (or resized) to a layer's (h, w), as a (1, h, w, 1) tensor."""
-    return tf.image.resize(tf.constant(mask[None, :, :, None], tf.float32), shape, method="area")
+    resized = cv2.resize(np.asarray(mask, np.float32), (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_AREA)
+    return ops.convert_to_tensor(resized[None, :, :, None], "float32")

@@ -3,8 +3,8 @@
 bfloat16 keeps float32's range with an 8-bit mantissa. Run through VGG it changes the loss by well
 under 1% and points the gradient in the same direction (cosine 0.999 against float32, BENCHMARKS.md),
 and on hardware with bfloat16 arithmetic the convolutions run about twice as fast. Elsewhere it is
-emulated and slower, so 'auto' picks it only where it is native: an NVIDIA GPU of compute capability
-8.0 or newer (A100, H100, RTX 30xx and later) or an x86 CPU with AVX512-BF16 or AMX-BF16.
+emulated and slower, so 'auto' picks it only where it is native, on every Keras backend: an NVIDIA GPU
+of compute capability 8.0 or newer (A100, H100, RTX 30xx and later) or an x86 CPU with AVX512-BF16 or AMX-BF16.
 The image, the Gram matrices and the losses always stay in float32.
 """
 
@@ -27,14 +27,11 @@ def resolve(precision: str) -> str:
 
 @functools.cache
 def native_bfloat16() -> bool:
-    """Whether the device TensorFlow computes on has bfloat16 arithmetic."""
-    import tensorflow as tf  # here, so that reading PRECISIONS does not load TensorFlow
+    """Whether the device the Keras backend computes on has bfloat16 arithmetic."""
+    from . import backends  # here, so that reading PRECISIONS does not load Keras
 
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
-        return tuple(capability) >= (8, 0)
-    return cpu_has_bfloat16(_cpu_flags())
+    device = backends.current().device()
+    return device.bfloat16 if device.kind != "cpu" else cpu_has_bfloat16(_cpu_flags())
 
 
 def cpu_has_bfloat16(flags: set[str]) -> bool:

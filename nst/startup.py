@@ -49,6 +49,10 @@ def quiet_native_startup() -> Iterator[None]:
 
 
 def import_engine() -> None:
-    """Import TensorFlow and Keras (with the network code) without their start-up noise on stderr."""
+    """Import Keras, its backend and the network code without TensorFlow's start-up noise on stderr;
+    an NSTError in one sentence first if the Keras backend asked for cannot run here."""
+    from . import backends
+
+    backends.check()
     with quiet_native_startup():
         from . import backbone  # noqa: F401

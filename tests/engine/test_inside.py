@@ -4,7 +4,7 @@ what the page claims, on real pretrained features (the offline VGG16)."""
 import numpy as np
 import pytest
 
-from nst import Settings, load_backbone, load_image, stylise
+from nst import Settings, backends, load_backbone, load_image, stylise
 from nst.events import Finished
 from nst.inside import gram_distance, gram_pair, look_inside
 from nst.lessons import content_reconstructions, lesson_settings, style_reconstructions, tradeoff_grid
@@ -31,7 +31,7 @@ def test_every_convolution_is_shown_with_its_strongest_channels(offline, seen, p
     import tensorflow as tf
 
     assert list(seen.views["photo"]) == offline.layer_names()
-    assert seen.network == offline.description
+    assert seen.network == f"{offline.description} · {backends.describe()}"
     view = seen.views["photo"]["block3_conv1"]
     height, width, channels = view.shape
     assert view.maps.shape == (8, height, width) and view.maps.dtype == np.uint8 and channels == 256
