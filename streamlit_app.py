@@ -6,6 +6,7 @@ widgets live in studio/ and the work in nst/. Run it with: streamlit run streaml
 
 import streamlit as st
 
+from nst import NSTError, backends
 from studio import controls, server, share
 
 # Runs happen in worker processes (nst/line/): this server process never loads TensorFlow.
@@ -13,6 +14,11 @@ st.set_page_config(page_title="NST Studio", page_icon="🎨", layout="wide")
 st.markdown(
     "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>", unsafe_allow_html=True
 )
+try:
+    backends.check()  # KERAS_BACKEND names one that is installed (its workers would fail to start)
+except NSTError as exc:
+    st.error(str(exc))
+    st.stop()
 page = st.navigation([
     st.Page("studio/pages/studio.py", title="Studio", icon=":material/palette:", default=True),
     st.Page("studio/pages/inside.py", title="Inside the network", icon=":material/neurology:", url_path="inside"),

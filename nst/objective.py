@@ -99,7 +99,9 @@ class Objective:
         """The tensors `loss` takes after the image: the targets (less the layout), weights, network state."""
         return self.targets._replace(layer_weights=None, tv_smoothing=None), self.weights, self.extractor.state
 
-    def loss(self, image: Tensor, targets: Targets, weights: dict[str, Tensor], state: list[Any]) -> tuple[Tensor, dict[str, Tensor]]:
+    def loss(
+        self, image: Tensor, targets: Targets, weights: dict[str, Tensor], state: list[Any]
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """The total loss and each weighted term, by name, for a (1, H, W, 3) image in [0, 1], given
         `arguments()`: a pure function of its inputs, for the backend to differentiate and compile."""
         targets = targets._replace(layer_weights=self.targets.layer_weights, tv_smoothing=self.targets.tv_smoothing)

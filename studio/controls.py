@@ -89,15 +89,17 @@ def weight_labels() -> dict[str, str]:
 
 
 def source_label(settings: Settings) -> str:
-    """The chosen network, and what runs instead when this server could not get it."""
+    """The chosen network, and what runs instead when this server could not get it; once a worker has
+    built it, the Keras backend and device it runs on."""
     label = weight_labels().get(settings.weights, settings.weights)
     queue = server.line()
     actual = queue.network_description(settings.weights)
+    compute = queue.network_compute(settings.weights)
     if settings.weights == "imagenet" and actual and not actual.startswith("VGG19"):
-        return f"{label} unavailable here: runs use {actual}"
-    if settings.weights == "imagenet" and actual is None:
-        return f"{label} ({'downloaded by the first run, ~80 MB' if queue.warmed('imagenet') else 'loading…'})"
-    return label
+        label = f"{label} unavailable here: runs use {actual}"
+    elif settings.weights == "imagenet" and actual is None:
+        label = f"{label} ({'downloaded by the first run, ~80 MB' if queue.warmed('imagenet') else 'loading…'})"
+    return f"{label} · {compute}" if compute else label
 
 
 # widgets drawn by the pages (not the sidebar) whose values must survive a visit to another page; no

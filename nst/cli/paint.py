@@ -128,7 +128,7 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
     except OSError as exc:
         raise NSTError(f"Wrote {output}, but not the other outputs: {exc.strerror or exc}.") from None
     if not args.quiet:
-        print(f"wrote {output}", file=sys.stderr)
+        print(f"wrote {output} ({result.network})" if result.network else f"wrote {output}", file=sys.stderr)
 
 
 def _save_segments(args: argparse.Namespace, settings: Settings) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import backends
 from ..errors import NSTError
 from .job import Job
 from .limits import Limits
@@ -80,7 +81,7 @@ def connect(address: str) -> Any:
             # the engine travels with the job (py_modules): the nodes need its requirements, not a checkout
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                      runtime_env={"py_modules": [str(Path(__file__).resolve().parent.parent)],
-                                  "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}})
+                                  "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": backends.requested()}})
         except Exception as exc:  # ConnectionError, RuntimeError: Ray words them well
             raise NSTError(f"Could not reach the Ray cluster at {address!r}: {exc}") from None
     return ray

@@ -3,7 +3,7 @@
     line -> worker   Warm(weights)              build that network now, not at the first run
                      Run(job_id, task, settings) a task: Paint, PaintClip or Inspect
                      Stop(job_id)               cancel between steps, keep the image so far
-    worker -> line   Ready(pid), Network(weights, layers, description), Warmed(weights),
+    worker -> line   Ready(pid), Network(weights, layers, description, compute), Warmed(weights),
                      Started(job_id), Emitted(job_id, event), Download(job_id, done, total),
                      Failed(job_id, message), Done(job_id, networks_built, memory_mb)
 
@@ -83,6 +83,7 @@ class Network:
     weights: str
     layers: tuple[str, ...]
     description: str
+    compute: str = ""  # the Keras backend and device, e.g. "JAX 0.10.2 on GPU (NVIDIA H100)"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,11 @@ class RunQueue:
         known = self._networks.get(weights)
         return known.description if known else None
 
+    def network_compute(self, weights: str) -> str | None:
+        """The Keras backend and device a worker runs `weights` on (None until one has built it)."""
+        known = self._networks.get(weights)
+        return known.compute if known else None
+
     def submit(self, job: Job) -> None:
         """Put `job` at the end of the line; raises NSTError when the line is full or its visitor
         already has `limits.per_visitor` runs in line or running."""

@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from .. import backends
 from ..startup import import_engine
 from .protocol import (
     Done,
@@ -84,7 +85,7 @@ def handle(request: Warm | Run, send: Send, stopped: Callable[[int], bool]) -> N
             settings.weights, settings.resolved_weights_file,
             on_download=lambda done, total: send(Download(job_id, done, total)),
         )
-        send(Network(settings.weights, tuple(network.layer_names()), network.description))
+        send(Network(settings.weights, tuple(network.layer_names()), network.description, backends.describe()))
         for event in _events(request, network, lambda: stopped(job_id)):
             send(Emitted(job_id, event))
     except NSTError as exc:
@@ -165,7 +166,7 @@ def _warm(backbone: Any, weights: str, send: Send) -> None:
         if weights != "imagenet" or backbone.imagenet_weights_cached() or not backbone.imagenet_reachable():
             network = backbone.load_backbone(weights)
             backbone.cast_network(network.network, precision.resolve("auto"))
-            send(Network(weights, tuple(network.layer_names()), network.description))
+            send(Network(weights, tuple(network.layer_names()), network.description, backends.describe()))
     except Exception as exc:  # the run that needs it will report the problem properly
         print(f"nst worker: could not prepare the {weights} network: {exc}", file=sys.stderr)
     send(Warmed(weights))
