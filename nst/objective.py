@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 from keras import ops
 
@@ -120,5 +119,7 @@ def _scalar(value: float) -> Tensor:
 
 def _resized_mask(mask: np.ndarray, shape: tuple[int, int]) -> Tensor:
     """An (H, W) mask averaged down (or resized) to a layer's (h, w), as a (1, h, w, 1) tensor."""
+    import cv2  # here: runs without regions or saliency need no OpenCV (bench/gpu_check.sh carries none)
+
     resized = cv2.resize(np.asarray(mask, np.float32), (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_AREA)
     return ops.convert_to_tensor(resized[None, :, :, None], "float32")
