@@ -63,7 +63,7 @@ def main() -> None:
                 results[name][size].append(json.loads(done.stdout.strip().splitlines()[-1]))
                 print(name, size, results[name][size][-1], file=sys.stderr)
     print(f"| backend ({args.precision}) | " + " | ".join(
-        f"{s} px first run | {s} px warm run | {s} px whole process" for s in args.sizes) + " |")
+        f"{s} px first run | {s} px warm run | {s} px process, both runs" for s in args.sizes) + " |")
     for name in names:
         cells = []
         for size in args.sizes:

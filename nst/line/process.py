@@ -70,8 +70,9 @@ class ProcessWorker(Worker):
         super()._receive(reply)
 
     def _grown(self, mb: float) -> bool:
-        """TensorFlow keeps something of every run's traced graphs (~10 MB a run): a worker that serves
-        a batch or a day of visitors would grow without end. Measured against its first run."""
+        """Whether this worker has grown GROWTH_MB since its first run. Runs of one layout reuse their
+        compiled steps (~1 MB a run), but each new image size is traced or compiled again and kept, and
+        a library may keep more: a worker that serves a batch or a day of visitors must not grow without end."""
         if self._first_mb is None:
             self._first_mb = mb
         return mb - self._first_mb > GROWTH_MB
