@@ -83,6 +83,22 @@ def test_runs_happen_in_a_worker_process_that_keeps_its_network(process_line, ti
     assert worker.networks_built == 1  # built once (by the warm-up), reused by both runs
 
 
+def test_a_worker_runs_on_the_keras_backend_the_server_was_started_with(process_line, tiny_pair, monkeypatch):
+    """Worker processes inherit KERAS_BACKEND: the line learns the backend and device, and a run says
+    what it ran on."""
+    _wait_until(lambda: process_line.network_compute("random") is not None)
+    assert process_line.network_compute("random").startswith("TensorFlow ")
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    line = RunQueue(Limits(slots=1, stop_grace_seconds=5), LocalExecutor())
+    try:
+        status = wait_for(Job(*tiny_pair, QUICK).start(line), 300)
+        assert status.result.reason == "completed" and status.result.steps_done == 8
+        assert status.result.network.startswith("VGG19, random weights (tests only) · JAX ")
+        assert status.result.network.endswith(" on CPU") and line.network_compute("random").startswith("JAX ")
+    finally:
+        line.close()
+
+
 def test_masks_travel_to_the_worker_and_another_network_is_learned(process_line, tiny_pair):
     content, style = tiny_pair
     left = np.zeros((64, 64), np.float32)
