@@ -302,6 +302,8 @@ class FeatureExtractor:
     def __call__(self, image, state: list | None = None) -> Features:
         """image: (1, H, W, 3) in [0, 1]; `state` the weights to use (a compiled step's argument), by
         default the model's own. Returns the content and the style layers' activations."""
+        # images.to_network for backend tensors: PyTorch's cannot be sliced with a negative step, and a
+        # NumPy mean subtracted from a tensor that needs its gradient would turn it into an array
         x = ops.flip(image, axis=-1) * 255.0 - ops.convert_to_tensor(IMAGENET_MEAN_BGR, "float32")
         if state is None:
             outputs = self.model(x, training=False)
