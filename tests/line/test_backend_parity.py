@@ -24,6 +24,7 @@ from tests.harness.paths import ASSETS, ROOT
 
 FLOAT32 = {"losses": 1e-4, "pixels": 1e-2}
 BFLOAT16 = {"losses": 0.1, "mean pixels": 1e-2}
+PHOTO, PAINTING = ASSETS / "content" / "cat.jpg", ASSETS / "styles" / "great_wave.jpg"
 OTHERS = ["jax", pytest.param("torch", marks=pytest.mark.skipif(
     importlib.util.find_spec("torch") is None,
     reason="PyTorch is not installed (its CPU build from the package index pulls CUDA libraries)"))]
@@ -35,25 +36,31 @@ def _environment(backend: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def parity(tmp_path_factory) -> dict[str, dict]:
-    """The parity set's results per backend, run lazily (one process each)."""
-    results: dict[str, dict] = {}
+def painted(tmp_path_factory):
+    """What a process on a backend made, each made once for the module (TensorFlow's is every other
+    backend's reference): "parity" -> the parity set's results, "cli" -> the image `python -m nst`
+    wrote and its last line."""
+    made: dict[tuple[str, str], object] = {}
 
-    def run(backend: str) -> dict:
-        if backend not in results:
-            out = tmp_path_factory.mktemp(backend) / "parity.npz"
-            done = subprocess.run([sys.executable, "-m", "tests.harness.parity", str(out)], cwd=ROOT,
-                                  env=_environment(backend), capture_output=True, text=True, timeout=900)
+    def run(what: str, backend: str):
+        if (what, backend) not in made:
+            out = tmp_path_factory.mktemp(f"{what}-{backend}") / ("parity.npz" if what == "parity" else "out.png")
+            argv = ["-m", "tests.harness.parity", str(out)] if what == "parity" else [
+                "-m", "nst", str(PHOTO), str(PAINTING), "-o", str(out), "--size", "64", "--steps", "6",
+                "--weights", "offline", "--optimizer", "adam"]
+            done = subprocess.run([sys.executable, *argv], cwd=ROOT, env=_environment(backend), capture_output=True,
+                                  text=True, timeout=900)
             assert done.returncode == 0, done.stderr[-3000:]
-            results[backend] = dict(np.load(out))
-        return results[backend]
+            made[what, backend] = (dict(np.load(out)) if what == "parity"
+                                   else (load_image(out, 64), done.stderr.strip().splitlines()[-1]))
+        return made[what, backend]
 
     return run
 
 
 @pytest.mark.parametrize("backend", OTHERS)
-def test_each_backend_paints_what_tensorflow_paints(parity, backend):
-    reference, other = parity("tensorflow"), parity(backend)
+def test_each_backend_paints_what_tensorflow_paints(painted, backend):
+    reference, other = painted("parity", "tensorflow"), painted("parity", backend)
     label = backends.SUPPORTED[backend][1]
     for index, case in enumerate(CASES):
         assert other[f"{index}/network"].item().endswith(" on CPU") and f"· {label} " in other[f"{index}/network"].item()
@@ -73,17 +80,11 @@ def test_each_backend_paints_what_tensorflow_paints(parity, backend):
 
 
 @pytest.mark.parametrize("backend", OTHERS)
-def test_the_command_line_paints_the_same_picture_on_each_backend(tmp_path, backend):
-    photo, painting = ASSETS / "content" / "cat.jpg", ASSETS / "styles" / "great_wave.jpg"
+def test_the_command_line_paints_the_same_picture_on_each_backend(painted, backend):
     images = {}
     for name in ("tensorflow", backend):
-        out = tmp_path / f"{name}.png"
-        done = subprocess.run([sys.executable, "-m", "nst", str(photo), str(painting), "-o", str(out), "--size", "64",
-                               "--steps", "6", "--weights", "offline", "--optimizer", "adam"],
-                              cwd=tmp_path, env=_environment(name), capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert f"· {backends.SUPPORTED[name][1]} " in done.stderr.strip().splitlines()[-1]
-        images[name] = load_image(out, 64)
+        images[name], last_line = painted("cli", name)
+        assert f"· {backends.SUPPORTED[name][1]} " in last_line
     assert np.abs(images["tensorflow"] - images[backend]).max() <= 2 / 255  # PNG rounding on top of float32
 
 
@@ -92,9 +93,8 @@ def test_the_command_line_paints_the_same_picture_on_each_backend(tmp_path, back
     ("mxnet", "KERAS_BACKEND=mxnet is not one the engine runs on"),
 ])
 def test_a_backend_that_cannot_run_gets_one_sentence(tmp_path, name, sentence):
-    done = subprocess.run([sys.executable, "-m", "nst", str(ASSETS / "content" / "cat.jpg"),
-                           str(ASSETS / "styles" / "great_wave.jpg"), "-o", str(tmp_path / "out.png"), "--size", "64",
-                           "--steps", "2", "--weights", "offline"],
+    done = subprocess.run([sys.executable, "-m", "nst", str(PHOTO), str(PAINTING), "-o", str(tmp_path / "out.png"),
+                           "--size", "64", "--steps", "2", "--weights", "offline"],
                           cwd=tmp_path, env=_environment(name), capture_output=True, text=True, timeout=300)
     assert done.returncode == 2
     assert done.stderr.startswith(f"error: {sentence}") and "Traceback" not in done.stderr
