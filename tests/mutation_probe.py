@@ -36,6 +36,8 @@ MUTATIONS = [
      "", "tests/line/test_batch.py -k photos_folder"),
     ("a worker grows without end", "nst/line/process.py", "return mb - self._first_mb > GROWTH_MB", "return False",
      "tests/line/test_workers.py -k memory_grew"),
+    ("a worker let go that hangs keeps its memory", "nst/line/process.py", "        process.kill()\n\n\nclass LocalExecutor",
+     "        pass\n\n\nclass LocalExecutor", "tests/line/test_workers.py -k let_go"),
     ("a killed batch's scratch folder stays", "nst/line/process.py", "    def __init__(self) -> None:\n        sweep_scratch()\n",
      "    def __init__(self) -> None:\n        pass\n", "tests/line/test_batch.py -k killed_batch"),
     ("Ray actors counted from what others hold", "nst/line/actors.py", "ray.available_resources()", "ray.cluster_resources()",

@@ -24,6 +24,7 @@ from .worker import Hooks, Worker
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GROWTH_MB = 80.0  # a worker whose memory grew by more than this since its first run is replaced after its run
+EXIT_GRACE_SECONDS = 15.0  # a process let go (its stdin closed) that has not exited by then is killed
 log = logging.getLogger(__name__)
 
 
@@ -94,6 +95,7 @@ class ProcessWorker(Worker):
                 process.stdin.close()
             except OSError:
                 pass
+            threading.Thread(target=_end_within, args=(process, EXIT_GRACE_SECONDS), daemon=True).start()
 
     def _start(self) -> subprocess.Popen:
         # a temporary folder of its own, removed when it ends: TensorFlow's autograph writes a source file
@@ -132,6 +134,16 @@ class ProcessWorker(Worker):
                 self.process = None
         if current:  # a process replaced already has no run to end
             self._ended(code)
+
+
+def _end_within(process: subprocess.Popen, seconds: float) -> None:
+    """Kill a process let go that is still there after `seconds` (its stdin's end may be held elsewhere,
+    or its exit stuck): a retired or rested worker must not keep its memory."""
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        log.warning("worker %s did not exit within %.0f s of being let go: killed", process.pid, seconds)
+        process.kill()
 
 
 class LocalExecutor:

@@ -172,6 +172,21 @@ def test_a_worker_whose_memory_grew_is_replaced_after_its_run(process_line, tiny
     assert process_line.workers[0].pid != old
 
 
+def test_a_worker_let_go_that_does_not_exit_is_killed(process_line, tiny_pair, monkeypatch):
+    """A process let go whose exit is stuck (here frozen, so it cannot see its stdin close) is killed
+    after the grace period instead of keeping its memory."""
+    import nst.line.process as process
+
+    assert wait_for(Job(*tiny_pair, QUICK).start(process_line), 300).result.reason == "completed"
+    old = process_line.workers[0].pid
+    monkeypatch.setattr(process, "EXIT_GRACE_SECONDS", 1.0)
+    os.kill(old, signal.SIGSTOP)
+    process_line.workers[0].rest()
+    _wait_until(lambda: not _alive(old), timeout=60)
+    assert wait_for(Job(*tiny_pair, QUICK).start(process_line), 300).result.reason == "completed"
+    assert process_line.workers[0].pid != old
+
+
 def test_a_rested_worker_process_ends_and_the_next_run_starts_another(process_line, tiny_pair):
     assert wait_for(Job(*tiny_pair, QUICK).start(process_line), 300).result.reason == "completed"
     old = process_line.workers[0].pid
