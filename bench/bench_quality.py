@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from nst import Finished, Settings, load_backbone, load_image, save_image, stylise
-from nst.quality import measure
+from nst.quality import measure, stroke_scale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,7 +171,7 @@ def main() -> None:
             the_photo, the_painting = photo(content, size), painting(style, size)
             start = measure(the_photo, the_photo, the_painting)
             row = [(f"{content}\nblocky {start.blockiness:.2f}", the_photo),
-                   (f"{style}\ncolour {start.colour:.1f}", the_painting)]
+                   (f"{style}\ncolour {start.colour:.1f} strokes {stroke_scale(the_painting):.1f} px", the_painting)]
             for name, changes in configs.items():
                 settings = Settings(size=size, weights=args.weights, precision="float32", **changes)
                 key = record_key(name, size, content, style)
@@ -182,9 +182,9 @@ def main() -> None:
                     records[key] = {"settings": changes, "shares": shares, "seconds": round(seconds, 1)}
                 image = load_image(file, size)
                 quality = measure(image, the_photo, the_painting)
-                records[key].update(quality.as_dict(), start_colour=start.colour)
+                records[key].update(quality.as_dict(), start_colour=start.colour, painting_strokes=stroke_scale(the_painting))
                 row.append((f"{name}: colour {quality.colour:.1f} ssim {quality.ssim:.2f}\n"
-                            f"contours {quality.contours:.2f} blocky {quality.blockiness:.2f}", image))
+                            f"contours {quality.contours:.2f} strokes {quality.strokes:.1f} px", image))
                 if size >= 2 * THUMB:  # a thumbnail hides the pixels: show the centre too
                     row.append((f"{name}: centre at 1:1", detail(image)))
                 record_path.write_text(json.dumps(records, indent=1, sort_keys=True))
@@ -199,7 +199,7 @@ def main() -> None:
     for size in args.sizes:
         for name in configs:
             found = [records[record_key(name, size, c, s)] for c, s in pairs]
-            names = ("colour", "ssim", "edges", "contours", "blockiness")
+            names = ("colour", "ssim", "edges", "contours", "blockiness", "strokes", "seconds")
             medians = {k: statistics.median(r[k] for r in found if k in r) for k in names}
             tv = statistics.median(r["shares"].get("tv", 0.0) for r in found)
             print(f"  {size:4d} px {name:<14} " + " ".join(f"{k} {v:.3f}" for k, v in medians.items())

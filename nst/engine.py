@@ -30,7 +30,7 @@ from .events import Event, Finished, Losses, Notice, Preview, Step
 from .images import MIN_SIDE, ImageSource, load_image, resize_array
 from .regions import resize_mask, style_masks
 from .saliency import saliency_map
-from .schedules import phase_plan, step_cost
+from .schedules import painterly, phase_plan, step_cost
 from .settings import Settings, snapshot_schedule
 from .starts import StartInputs, first_image
 
@@ -77,17 +77,13 @@ def stylise(
     salience = saliency_map(content_full) if settings.saliency > 0 else None
     keep_photo = photo_keeper(content_full, region_masks)
     plan = phase_plan(settings, content_full.shape[:2])
-    first_shape = plan[0][0] if plan else content_full.shape[:2]
-    if start is not None:
-        current, fallback = resize_array(start, first_shape), None
+    if start is not None:  # made at the output's size; each phase resizes it to its own
+        current, fallback = resize_array(start, content_full.shape[:2]), None
     else:
-        current, fallback = first_image(StartInputs(
-            settings, resize_array(content_full, first_shape), styles_full,
-            None if region_masks is None else [resize_mask(m, first_shape) for m in region_masks],
-        ))
+        current, fallback = first_image(StartInputs(settings, content_full, styles_full, region_masks))
     if fallback:
         yield Notice(fallback)
-    yield Preview(keep_photo(resize_array(current, content_full.shape[:2])), time.perf_counter() - started)
+    yield Preview(keep_photo(current), time.perf_counter() - started)
     if not plan:  # no steps: the start is the result, and no network is loaded
         final = keep_photo(resize_array(current, content_full.shape[:2]))
         network = "the instant network" if settings.init.startswith("instant") and not fallback else "no network"
@@ -127,7 +123,11 @@ def stylise(
                 masks=shape_masks, salience=None if salience is None else resize_mask(salience, shape),
                 previous=None if previous is None else (resize_array(previous[0], shape), resize_mask(previous[1], shape)),
             )
-            current, current_shape = resize_array(current, shape), shape
+            if current_shape and painterly(settings):
+                current = with_photo_detail(current, shape, content_image)
+            else:
+                current = resize_array(current, shape)
+            current_shape = shape
         step_once = make_step(objective, settings, current, optimizer)
         guard = DivergenceGuard(current, step)
         for _ in range(phase_steps):
@@ -181,6 +181,18 @@ def photo_keeper(content: np.ndarray, masks: list[np.ndarray] | None) -> Callabl
     if kept.max() == 0:
         return lambda image: image
     return lambda image: kept * content + (1.0 - kept) * image
+
+
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def with_photo_detail(image: np.ndarray, shape: tuple[int, int], photo: np.ndarray) -> np.ndarray:
+    """A working-size picture enlarged to the finish's `shape`, with the photo's luminance detail that
+    the working size could not hold added back (the photo at `shape` less the photo enlarged from the
+    working size): eyes, lettering and thin towers come back sharp, while flat regions, which have no
+    detail in the photo, stay free of the instant picture's crosshatch. The finish's steps paint over it."""
+    detail = photo @ LUMA - resize_array(resize_array(photo, image.shape[:2]), shape) @ LUMA
+    return np.clip(resize_array(image, shape) + detail[..., None], 0.0, 1.0)
 
 
 def _scaled_shape(style_shape: tuple[int, int], shape: tuple[int, int], style_scale: float) -> tuple[int, int]:

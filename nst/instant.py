@@ -40,6 +40,9 @@ MODELS = {  # file in the package's models/ folder, SHA-256 of styletransfer-lit
 STYLE_SIDE = 256  # the style predictor's input
 MULTIPLE = 4  # the transformer halves the image twice: sides are padded to a multiple of this
 MIN_SIDE = 16
+# the photo is mirrored this far past each side before it is painted, and cropped after: the transformer's
+# own zero padding paints a light strip along the top edge (22-41 of 255 levels lighter at 512 px, BENCHMARKS.md)
+MARGIN = 16
 
 
 class InstantNetwork:
@@ -68,9 +71,11 @@ class InstantNetwork:
         height, width = photo.shape[:2]
         if min(height, width) < MIN_SIDE:
             raise NSTError(f"The photo is too small for the instant picture (at least {MIN_SIDE} px a side).")
-        padded = np.pad(photo, ((0, -height % MULTIPLE), (0, -width % MULTIPLE), (0, 0)), mode="reflect")
+        m = min(MARGIN, height - 1, width - 1)
+        padded = np.pad(photo, ((m, m + -(height + 2 * m) % MULTIPLE), (m, m + -(width + 2 * m) % MULTIPLE), (0, 0)),
+                        mode="reflect")
         inputs = {self._names[0]: padded[None].astype(np.float32), self._names[1]: code.reshape(1, 1, 1, 100)}
-        out = self.transform.run(None, inputs)[0][0, :height, :width]
+        out = self.transform.run(None, inputs)[0][0, m:m + height, m:m + width]
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 

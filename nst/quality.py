@@ -12,6 +12,13 @@ lower its loss by flattening the image into blocks. These measures judge the pic
 - `contour_recall`: how many of the photo's main contours the result keeps, at a coarse scale where
   brushwork averages out: low when a subject melts (a face loses its eyes, towers dissolve into
   strokes), whatever the colours.
+- `stroke_scale`: the size of the marks, as the energy-weighted mean scale of the luminance's
+  difference-of-Gaussians bands (1, 2, 4 ... 64 px, a Laplacian pyramid without the subsampling):
+  a picture of fine hatching scores a few pixels, one of long swirls and bands tens; compared with
+  the painting's own at the same size (`band_energies` gives the whole distribution).
+- `flat_hatching`: the result's fine marks (detail finer than a 2 px blur, RMS in levels of 255)
+  where the photo is flat (its quietest quarter: sky, water, walls), where the feed-forward network
+  lays a diagonal crosshatch that a painter would not.
 - `blockiness`: how much of the result's detail is horizontal and vertical steps, the staircase
   of flat blocks that an L1 total-variation term leaves (TV-L1 against TV-L2 statistics). Brush
   strokes and photos have edges at every angle; a smooth gradient has no steps at all.
@@ -34,6 +41,7 @@ COLOUR_SAMPLES = 65_536  # pixels drawn from each image for the colour distribut
 COLOUR_DIRECTIONS = 64  # random projections of the sliced Wasserstein distance
 BLUR_SIGMA = 2.0  # blockiness looks at the detail finer than a Gaussian blur of this many pixels
 ROUNDING = 1.0 / 255  # detail this small is 8-bit rounding (a smooth gradient's steps of one level)
+BANDS = 7  # stroke_scale's bands: detail between Gaussian blurs of 0, 1, 2 ... 64 px
 NO_DETAIL = 1e-4  # mean detail gradient below which an image has no detail to judge (blockiness 0)
 
 
@@ -44,6 +52,8 @@ class Quality:
     edges: float  # correlation of edge maps with the photo (1 = the same edges)
     blockiness: float  # staircase statistic (0 = detail at every angle, 1 = only axis-aligned steps)
     contours: float = 1.0  # share of the photo's main contours the result keeps (1 = all; noise about 0.5)
+    strokes: float = 0.0  # stroke_scale in pixels (the painting's own at the same size for comparison)
+    flat_hatching: float = 0.0  # fine marks where the photo is flat, levels RMS (lower: calmer skies)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -52,7 +62,8 @@ class Quality:
 def measure(result: np.ndarray, photo: np.ndarray, painting: np.ndarray) -> Quality:
     """Every measure of a result against the photo it repaints and the painting it imitates."""
     ssim, edges = structure(result, photo)
-    return Quality(colour_distance(result, painting), ssim, edges, blockiness(result), contour_recall(result, photo))
+    return Quality(colour_distance(result, painting), ssim, edges, blockiness(result), contour_recall(result, photo),
+                   stroke_scale(result), flat_hatching(result, photo))
 
 
 def colour_distance(image: np.ndarray, reference: np.ndarray, seed: int = 0) -> float:
@@ -119,6 +130,31 @@ def _contour_strength(image: np.ndarray) -> np.ndarray:
     grey = resize(grey, (max(8, round(grey.shape[0] * factor)), max(8, round(grey.shape[1] * factor))), anti_aliasing=True)
     grey = ndimage.gaussian_filter(grey, 1.0)
     return np.hypot(ndimage.sobel(grey, 0), ndimage.sobel(grey, 1))
+
+
+def band_energies(image: np.ndarray) -> np.ndarray:
+    """The share of the luminance's detail energy in each of BANDS octaves: band k is the difference
+    of Gaussian blurs of sigma 2**(k-1) and 2**k pixels (band 0: the image less a 1 px blur)."""
+    grey = rgb2gray(np.clip(image, 0.0, 1.0)).astype(np.float64)
+    blurs = [grey] + [ndimage.gaussian_filter(grey, 2.0**k, mode="reflect") for k in range(BANDS)]
+    energy = np.array([np.mean((finer - coarser) ** 2) for finer, coarser in zip(blurs, blurs[1:])])
+    return energy / max(energy.sum(), 1e-12)
+
+
+def stroke_scale(image: np.ndarray) -> float:
+    """The marks' typical size in pixels: 2 to the power of the energy-weighted mean band."""
+    return float(2.0 ** np.dot(band_energies(image), np.arange(BANDS)))
+
+
+def flat_hatching(result: np.ndarray, photo: np.ndarray) -> float:
+    """RMS of the result's detail finer than a 2 px blur, in levels of 255, over the photo's flattest
+    quarter (lowest gradient at a 2 px scale)."""
+    grey = rgb2gray(np.clip(result, 0.0, 1.0)).astype(np.float64)
+    flat = rgb2gray(np.clip(resize(photo, result.shape[:2], anti_aliasing=True), 0.0, 1.0))
+    gradient = ndimage.gaussian_gradient_magnitude(flat, 2.0)
+    quiet = gradient <= np.quantile(gradient, 0.25)
+    fine = grey - ndimage.gaussian_filter(grey, 2.0)
+    return float(np.sqrt(np.mean(fine[quiet] ** 2)) * 255)
 
 
 def blockiness(image: np.ndarray) -> float:

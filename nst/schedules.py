@@ -11,8 +11,26 @@ COARSE_SHARE, FINISH_SHARE = 1 / 3, 0.7
 COARSE_MAX_STEPS, FULL_LBFGS_MAX_STEPS = 60, 40
 
 
+# the instant start (see painterly_plan): halvings of the working size per stroke size, and the full-size finish
+STROKE_HALVINGS = {"fine": 0, "medium": 1, "large": 2}
+FINISH_FULL_SHARE, FINISH_FULL_MIN = 0.12, 3
+
+
+def painterly(settings: Settings) -> bool:
+    """Whether the run works at one size set by its stroke size and finishes at full size: an instant
+    start with automatic scales (the instant picture lays out the whole picture at any size)."""
+    return settings.scales == 0 and settings.init.startswith("instant")
+
+
 def scale_sizes(settings: Settings, shape: tuple[int, int]) -> list[tuple[int, int]]:
-    """(height, width) of each scale, coarsest first, each twice the previous, ending at `shape`."""
+    """(height, width) of each scale, coarsest first, each twice the previous, ending at `shape`; for
+    a painterly run, the working size (if smaller than `shape` and not under MIN_SIDE) and `shape`."""
+    if painterly(settings):
+        for halvings in range(STROKE_HALVINGS[settings.strokes], 0, -1):
+            work = (round(shape[0] / 2**halvings), round(shape[1] / 2**halvings))
+            if min(work) >= MIN_SIDE:
+                return [work, shape]
+        return [shape]
     sizes = []
     for k in range(settings.scale_count):
         scaled = (round(shape[0] / 2**k), round(shape[1] / 2**k))
@@ -47,6 +65,8 @@ def phase_plan(settings: Settings, shape: tuple[int, int]) -> list[tuple[tuple[i
     where Adam's nearly sign-sized steps keep making progress; on a coarse size L-BFGS plateaus within
     about 60 steps, so longer runs put their extra steps into the Adam finish (BENCHMARKS.md).
     """
+    if painterly(settings) and len(sizes := scale_sizes(settings, shape)) == 2:
+        return painterly_plan(settings, *sizes)
     if settings.optimizer != "lbfgs-adam":
         return [(size, settings.optimizer, count) for size, count in scale_plan(settings, shape)]
     *coarse, full = scale_sizes(settings, shape)
@@ -56,6 +76,23 @@ def phase_plan(settings: Settings, shape: tuple[int, int]) -> list[tuple[tuple[i
     finish = max(round(full_steps * FINISH_SHARE), full_steps - FULL_LBFGS_MAX_STEPS)
     phases = [(size, "lbfgs", count) for size, count in zip(coarse, coarse_steps)]
     phases += [(full, "lbfgs", full_steps - finish), (full, "adam", finish)]
+    return [phase for phase in phases if phase[2] > 0]
+
+
+def painterly_plan(settings: Settings, work: tuple[int, int], full: tuple[int, int]) -> list[tuple[tuple[int, int], str, int]]:
+    """Most steps at the working size `work`, where a step costs about a third (half the side) or a
+    tenth of a full-size one and VGG's receptive fields span twice or four times as much of the
+    picture (the painting's big strokes), then FINISH_FULL_SHARE of them (at least FINISH_FULL_MIN)
+    at full size, which lays the fine strokes over the big ones and sharpens the subject without
+    laying the picture out again. 'lbfgs-adam' splits the working steps as it does at one size and
+    finishes with L-BFGS (crisper marks and the palette nearer in as many steps as Adam: BENCHMARKS.md)."""
+    finish = min(settings.steps, max(FINISH_FULL_MIN, round(settings.steps * FINISH_FULL_SHARE)))
+    working = settings.steps - finish
+    if settings.optimizer == "lbfgs-adam":
+        adam = max(round(working * FINISH_SHARE), working - FULL_LBFGS_MAX_STEPS)
+        phases = [(work, "lbfgs", working - adam), (work, "adam", adam), (full, "lbfgs", finish)]
+    else:
+        phases = [(work, settings.optimizer, working), (full, settings.optimizer, finish)]
     return [phase for phase in phases if phase[2] > 0]
 
 

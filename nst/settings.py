@@ -19,6 +19,7 @@ from .precision import PRECISIONS
 
 OBJECTIVES = ("normalised", "tutorial")  # nst/losses.py
 OPTIMIZERS = ("lbfgs-adam", "lbfgs", "adam", "sgd")
+STROKES = ("fine", "medium", "large")  # nst/schedules.py: the size most steps run at, 1, 1/2, 1/4 of the output
 INITS = ("content", "palette", "instant", "instant-palette", "style", "noise")  # nst/starts.py
 STYLE_COLOURS = ("keep", "content")
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
@@ -43,12 +44,13 @@ def _help(text: str, choices: tuple[str, ...] | None = None, flag: str | None = 
 class Settings:
     """One run's settings. The defaults are the TensorFlow tutorial's objective with its TV measured per
     pixel (its exact loss at 512 px, see nst/losses.py), optimised by the fast mode measured in
-    BENCHMARKS.md (L-BFGS then Adam) for 50 steps at one size from the feed-forward network's picture in
-    the painting's colours (`init='instant-palette'`, chosen by looking at the quality benchmark's sheets:
-    subjects stay legible while the palette arrives; BENCHMARKS.md)."""
+    BENCHMARKS.md (L-BFGS then Adam) for 40 steps from the feed-forward network's picture in the
+    painting's colours (`init='instant-palette'`), 35 of them at half the output's size and 5 at full
+    size (`strokes='medium'`, nst/schedules.py), chosen by looking at the quality benchmark's sheets:
+    subjects stay legible while the palette and the painting's big strokes arrive (BENCHMARKS.md)."""
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
-    steps: int = field(default=50, metadata=_help("Number of optimisation steps; 0 = the start image alone "
+    steps: int = field(default=40, metadata=_help("Number of optimisation steps; 0 = the start image alone "
                                                    "(with init 'instant': the feed-forward picture, no VGG)."))
     optimizer: str = field(
         default="lbfgs-adam",
@@ -163,6 +165,15 @@ class Settings:
             STYLE_COLOURS,
         ),
     )
+    strokes: str = field(
+        default="medium",
+        metadata=_help(
+            "Brush-stroke size, with the instant start: 'fine' optimises at the output's size; 'medium' "
+            "and 'large' run most steps at half and a quarter of it, where VGG sees the painting's big "
+            "shapes (swirls, bands across a sky), and finish with a few steps at full size (cheaper too).",
+            STROKES,
+        ),
+    )
     scales: int = field(
         default=0,
         metadata=_help(
@@ -243,7 +254,7 @@ class Settings:
         if self.scales:
             return self.scales
         if self.init.startswith("instant"):
-            return 1
+            return 1 if self.strokes == "fine" else 2  # the working size and the finish (nst/schedules.py)
         return min(MAX_SCALES, 1 + max(0, round(math.log2(self.size / COARSEST_SIDE))))
 
     @property

@@ -1,6 +1,7 @@
 """Where a run starts. A start is one function registered under the name `Settings.init` takes; it
-gets the photo (and the region masks) at the size of the run's first phase and the paintings as
-loaded, and returns the first image at that size, in [0, 1]."""
+gets the photo (and the region masks) at the output's size and the paintings as loaded, and returns
+the first image at that size, in [0, 1]; a coarse first phase starts from it resized (for the
+instant picture: its fine marks averaged away, its layout kept)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from .settings import Settings, blend_weights
 @dataclass(frozen=True)
 class StartInputs:
     settings: Settings
-    content: np.ndarray  # the photo at the first phase's size
+    content: np.ndarray  # the photo at the output's size
     paintings: list[np.ndarray]  # as loaded (the output's size times style_scale)
-    masks: list[np.ndarray] | None  # one region mask per painting at the first phase's size, or None
+    masks: list[np.ndarray] | None  # one region mask per painting at the output's size, or None
 
     @property
     def blend(self) -> np.ndarray:

@@ -64,7 +64,7 @@ PRESETS = {"gentle": _preset(0.2, 1.0), "balanced": _preset(1.0, 1.0), "bold": _
 # widgets keyed by a Settings field's name: their values go straight into Settings(...)
 FIELD_WIDGETS = (
     "content_weight", "style_weight", "tv_weight", "tv_smoothing", "edge_weight", "saliency", "style_colours",
-    "objective", "steps",
+    "objective", "steps", "strokes",
     "learning_rate", "optimizer", "scales", "init", "size", "outputs", "seed", "preview_every", "precision",
 )
 DEFAULTS = {
@@ -160,8 +160,8 @@ def _scales_label(count: int) -> str:
     if count:
         return str(count)
     size = st.session_state.get("size", STUDIO.size)
-    init = st.session_state.get("init", STUDIO.init)
-    return f"auto ({STUDIO.replace(size=size, init=init).scale_count} at {size} px)"
+    init, strokes = st.session_state.get("init", STUDIO.init), st.session_state.get("strokes", STUDIO.strokes)
+    return f"auto ({STUDIO.replace(size=size, init=init, strokes=strokes).scale_count} at {size} px)"
 
 
 def sidebar() -> None:
@@ -182,6 +182,7 @@ def sidebar() -> None:
                          help=h("edge_weight"))
         st.select_slider("Keep the subject (saliency)", OPTIONS["saliency"], key="saliency", format_func=_fmt,
                          help=h("saliency") + " The map is shown under the photo.")
+        st.radio("Brush strokes", Settings.choices("strokes"), key="strokes", horizontal=True, help=h("strokes"))
         st.radio("Painting colours", Settings.choices("style_colours"), key="style_colours", horizontal=True,
                  format_func={"keep": "the painting's", "content": "the photo's"}.get, help=h("style_colours"))
 

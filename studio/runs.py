@@ -76,6 +76,14 @@ def start(content: Picked, styles: list[Picked], settings: Settings, masks: list
                                  "first": first}
 
 
+def start_from_page(content: Picked, styles: list[Picked], settings: Settings, masks: list[np.ndarray] | None) -> None:
+    """Stylise's callback: `start`, with a refusal (a full line, too many runs) shown on the page."""
+    try:
+        start(content, styles, settings, masks)
+    except NSTError as exc:
+        st.session_state["last_error"] = str(exc)
+
+
 def _title(content: Picked, styles: list[Picked], masks: list[np.ndarray] | None) -> str:
     return f"{content.name} × {' + '.join(s.name for s in styles)}" + (" (regions)" if masks else "")
 

@@ -37,15 +37,13 @@ with inputs_col:
                        if content is None else "a painting in every slot (upload one or remove the slot)" if not styles
                        else None)
         go_col, instant_col = st.columns([3, 2], gap="small")
-        if go_col.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
-                         disabled=runs.busy() or waiting_for is not None,
-                         help=f"Waiting for {waiting_for}." if waiting_for else
-                         "Start a run with the settings in the sidebar: it waits its turn in the server's line."):
-            try:
-                runs.start(content, styles, settings, masks)
-            except NSTError as exc:
-                st.session_state["last_error"] = str(exc)
-            st.rerun()  # redraw with the button disabled and the live stage showing
+        # started in the click's callback, before this script runs again: that one run draws the button
+        # disabled and the live stage with the instant picture (a rerun after it cost a second script run)
+        go_col.button("Stylise", type="primary", icon=":material/brush:", width="stretch",
+                      disabled=runs.busy() or waiting_for is not None, on_click=runs.start_from_page,
+                      args=(content, styles, settings, masks),
+                      help=f"Waiting for {waiting_for}." if waiting_for else
+                      "Start a run with the settings in the sidebar: it waits its turn in the server's line.")
         if instant_col.button("Instant", icon=":material/bolt:", width="stretch",
                               disabled=runs.running() or waiting_for is not None,
                               help="The feed-forward picture alone, in under a second: no optimisation, no "

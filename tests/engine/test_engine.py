@@ -223,12 +223,31 @@ def test_automatic_scales_start_every_size_near_128_px():
         assert settings.scale_count == count and len(sizes) == count and sizes[-1] == shape
         if size <= 2048:
             assert 128 / 2**0.5 <= max(sizes[0]) <= 128 * 2**0.5, (size, sizes)
-    # from the instant picture (the default) one size: it has the layout already, at the output's size
+    # from the instant picture (the default) the stroke size sets the working size: fine strokes at the
+    # output's size, medium at half, large at a quarter (never under MIN_SIDE), then the output's size
     for init in ("instant", "instant-palette"):
-        assert [len(scale_sizes(Settings(size=s, init=init), (s, s))) for s in (256, 1024)] == [1, 1]
+        for size in (256, 1024):
+            sizes = {strokes: scale_sizes(Settings(size=size, init=init, strokes=strokes), (size, size))
+                     for strokes in ("fine", "medium", "large")}
+            assert sizes == {"fine": [(size, size)], "medium": [(size // 2, size // 2), (size, size)],
+                             "large": [(size // 4, size // 4), (size, size)]}
+    assert scale_sizes(Settings(size=64, strokes="large"), (64, 64)) == [(32, 32), (64, 64)]
+    assert scale_sizes(Settings(size=48, strokes="medium"), (48, 48)) == [(48, 48)]
     # a number given is kept
     assert len(scale_sizes(Settings(size=512, scales=2), (384, 512))) == 2
     assert len(scale_sizes(Settings(size=128, scales=2), (96, 128))) == 2
+
+
+def test_a_painterly_run_spends_most_steps_at_the_working_size_and_finishes_at_full_size():
+    from nst.schedules import phase_plan, step_cost
+
+    work, full = (170, 256), (340, 512)
+    plan = phase_plan(Settings(size=512), full)  # the default: 40 steps, 12% of them at full size
+    assert plan == [(work, "lbfgs", 11), (work, "adam", 24), (full, "lbfgs", 5)]
+    cost = sum(step_cost(shape) * n for shape, _, n in plan) / step_cost(full)
+    assert cost < 0.35 * 50  # in full-size step equivalents: about 15, against the previous default's 50
+    assert phase_plan(Settings(size=512, steps=10, optimizer="adam"), full) == [(work, "adam", 7), (full, "adam", 3)]
+    assert phase_plan(Settings(size=512, steps=2), full) == [(full, "lbfgs", 2)]  # too few to work coarse
 
 
 def test_lbfgs_adam_keeps_lowering_the_loss_through_the_hand_over(tiny_pair):
@@ -249,7 +268,7 @@ def test_the_adam_finish_does_not_throw_away_what_lbfgs_found(assets):
     fell again; its rate now warms up (nst/schedules.py)."""
     from nst.schedules import phase_plan
 
-    settings = Settings(size=128, steps=60, weights="offline", precision="float32")
+    settings = Settings(size=128, steps=60, weights="offline", precision="float32", strokes="fine")
     (*_, (_, last, adam_steps)) = phase_plan(settings, (128, 128))
     assert last == "adam"
     steps, finished = _run((str(assets / "content/cat.jpg"), str(assets / "styles/starry_night.jpg")), settings)

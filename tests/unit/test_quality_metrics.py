@@ -74,7 +74,37 @@ def test_measure_puts_the_numbers_together():
     quality = measure(photo, photo, painting)
     assert quality.ssim == pytest.approx(1.0)
     assert quality.colour == pytest.approx(colour_distance(photo, painting))
-    assert set(quality.as_dict()) == {"colour", "ssim", "edges", "blockiness", "contours"}
+    assert set(quality.as_dict()) == {"colour", "ssim", "edges", "blockiness", "contours", "strokes", "flat_hatching"}
+
+
+def test_stroke_scale_follows_the_size_of_the_marks():
+    """Noise blurred to larger and larger blobs scores larger and larger marks, from about a pixel."""
+    from scipy import ndimage
+
+    from nst.quality import band_energies, stroke_scale
+
+    noise = np.random.default_rng(0).uniform(0, 1, (256, 256))
+    scales = []
+    for sigma in (0, 2, 8):
+        blobs = ndimage.gaussian_filter(noise, sigma) if sigma else noise
+        blobs = (blobs - blobs.min()) / (blobs.max() - blobs.min())
+        scales.append(stroke_scale(np.repeat(blobs[..., None], 3, axis=-1)))
+        assert band_energies(np.repeat(blobs[..., None], 3, axis=-1)).sum() == pytest.approx(1.0)
+    assert scales[0] < 1.5 < 3 < scales[1] < 8 < scales[2]
+
+
+def test_flat_hatching_sees_marks_where_the_photo_is_flat_only():
+    """Hatching laid over a sky (flat in the photo) counts; the same marks over the photo's busy half do not."""
+    from nst.quality import flat_hatching
+
+    photo = np.full((128, 128, 3), 0.6, np.float32)
+    photo[:, 64:] = _texture()[:128, :64]  # busy right half, flat left half
+    hatch = 0.1 * np.sign(np.sin((np.arange(128)[:, None] + np.arange(128)[None, :]) * 1.5))[..., None]
+    over_sky, over_busy = photo.copy(), photo.copy()
+    over_sky[:, :64] += hatch[:, :64]
+    over_busy[:, 64:] += hatch[:, 64:]
+    assert flat_hatching(photo, photo) < 1.0
+    assert flat_hatching(np.clip(over_sky, 0, 1), photo) > 10 * max(flat_hatching(np.clip(over_busy, 0, 1), photo), 1.0)
 
 
 def test_contour_recall_keeps_brushwork_and_catches_a_subject_that_moved_or_melted(assets):

@@ -13,9 +13,10 @@ def test_defaults_are_the_tutorial_objective_with_the_fast_mode(monkeypatch):
     assert s.content_layers == ("block5_conv2",)
     assert s.style_layers == tuple(f"block{i}_conv1" for i in range(1, 6))
     assert s.normalised_style_layer_weights == pytest.approx((0.2,) * 5)
-    assert (s.optimizer, s.lr, s.scales, s.steps, s.weights) == ("lbfgs-adam", 0.01, 0, 50, "imagenet")
+    assert (s.optimizer, s.lr, s.scales, s.steps, s.weights) == ("lbfgs-adam", 0.01, 0, 40, "imagenet")
     assert s.replace(optimizer="adam").lr == 0.02  # the tutorial's Adam
-    assert s.init == "instant-palette" and s.scale_count == 1  # the instant picture lays the painting out
+    # the instant picture lays the painting out; medium strokes: most steps at half size, a full-size finish
+    assert s.init == "instant-palette" and s.strokes == "medium" and s.scale_count == 2
 
 
 @pytest.mark.parametrize(
