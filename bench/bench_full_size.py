@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = {
     "new default": "",
-    "previous default": "--strokes fine",
+    "previous default": "--strokes fine --steps 50",
     "last round's recipe": "--init palette --steps 150 --optimizer lbfgs-adam --scales 0",
 }
 

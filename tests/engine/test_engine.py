@@ -276,3 +276,18 @@ def test_the_adam_finish_does_not_throw_away_what_lbfgs_found(assets):
     hand_over = len(totals) - adam_steps
     assert max(totals[hand_over : hand_over + 15]) <= totals[hand_over - 1]
     assert totals[-1] < 0.7 * totals[hand_over - 1]
+
+
+def test_the_full_size_finish_starts_with_the_photos_detail():
+    """Enlarging the working-size picture adds back the photo's own fine detail (eyes, thin towers),
+    and nothing where the photo is flat (no crosshatch in a sky)."""
+    from nst.engine import with_photo_detail
+
+    y, x = np.mgrid[0:128, 0:128]
+    photo = np.repeat((((y // 4) + (x // 4)) % 2).astype(np.float32)[..., None], 3, axis=-1)  # 4 px checks
+    photo[:, :64] = 0.5  # a flat left half
+    painted = np.full((64, 64, 3), 0.4, np.float32)  # a working-size picture without the fine checks
+    finish = with_photo_detail(painted, (128, 128), photo)
+    right = finish[:, 64:, 0] - finish[:, 64:, 0].mean()
+    assert np.corrcoef(right.ravel(), photo[:, 64:, 0].ravel())[0, 1] > 0.7  # the checks are back
+    assert np.abs(finish[8:-8, 8:56] - 0.4).max() < 0.02  # the flat half stays as painted
