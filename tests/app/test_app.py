@@ -157,7 +157,10 @@ def test_an_empty_painting_slot_holds_the_run(app):
 
 def test_auto_coarse_to_fine_says_how_many_sizes_at_the_chosen_size(app):
     scales = app.select_slider(key="scales")
-    assert scales.value == 0 and scales.options[0] == "auto (1 at 256 px)"  # the instant picture has the layout
+    # from the instant picture: the working size of the stroke size, then the output's size
+    assert scales.value == 0 and scales.options[0] == "auto (2 at 256 px)"
+    app.radio(key="strokes").set_value("fine").run()
+    assert app.select_slider(key="scales").options[0] == "auto (1 at 256 px)"
     app.slider(key="size").set_value(512).run()
     assert app.select_slider(key="scales").options[0] == "auto (1 at 512 px)"
     app.radio(key="init").set_value("palette").run()

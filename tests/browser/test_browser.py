@@ -330,7 +330,7 @@ def test_a_shared_link_opens_inside_the_network_in_chromium(served, page):
 
     page.get_by_role("link", name="Studio").click()
     page.get_by_role("button", name="Stylise").wait_for()
-    page.get_by_text(re.compile(r"^384 px · 50 iterations")).wait_for()  # the link's size, kept
+    page.get_by_text(re.compile(r"^384 px · 40 iterations")).wait_for()  # the link's size, kept
 
 
 def test_a_server_told_to_stop_hands_each_page_its_image_so_far(new_context):

@@ -162,10 +162,20 @@ def test_a_worker_whose_memory_grew_is_replaced_after_its_run(process_line, tiny
     over its first run it is ended after its run, and the next run, in a fresh process, completes."""
     import nst.line.process as process
 
+    let_go: list[int] = []  # the processes retired, in order (a run's Done may come after its result)
+    retire = process.ProcessWorker._let_go
+
+    def noting(worker):
+        if worker.process is not None:
+            let_go.append(worker.process.pid)
+        retire(worker)
+
+    monkeypatch.setattr(process.ProcessWorker, "_let_go", noting)
     first = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
-    old = process_line.workers[0].pid
     monkeypatch.setattr(process, "GROWTH_MB", -1.0)  # every run counts as grown: retired after it
     second = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
+    _wait_until(lambda: let_go, timeout=60)
+    old = let_go[-1]
     _wait_until(lambda: not _alive(old), timeout=60)
     third = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
     assert [s.result.reason for s in (first, second, third)] == ["completed"] * 3
