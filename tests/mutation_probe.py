@@ -40,6 +40,8 @@ MUTATIONS = [
      "        pass\n\n\nclass LocalExecutor", "tests/line/test_workers.py -k let_go"),
     ("the instant picture's top edge gets its light strip back", "nst/instant.py", "MARGIN = 16", "MARGIN = 0",
      "tests/engine/test_instant.py -k strip"),
+    ("the network sees the image's border as an edge", "nst/backbone.py", "[m, m], [0, 0]], mode=\"reflect\")", "[m, m], [0, 0]], mode=\"constant\")",
+     "tests/engine/test_engine.py -k no_edge"),
     ("the full-size finish starts from the enlarged blur", "nst/engine.py",
      "return np.clip(resize_array(image, shape) + detail[..., None], 0.0, 1.0)", "return resize_array(image, shape)",
      "tests/engine/test_engine.py -k photos_detail"),

@@ -291,3 +291,26 @@ def test_the_full_size_finish_starts_with_the_photos_detail():
     right = finish[:, 64:, 0] - finish[:, 64:, 0].mean()
     assert np.corrcoef(right.ravel(), photo[:, 64:, 0].ravel())[0, 1] > 0.7  # the checks are back
     assert np.abs(finish[8:-8, 8:56] - 0.4).max() < 0.02  # the flat half stays as painted
+
+
+def test_the_network_sees_no_edge_at_the_image_border():
+    """The image is mirrored past its sides before the network: on a flat image every location of the
+    image has the same activations, border or not (zero padding made the border an edge, and runs
+    painted a light strip along it); masks are mirrored the same way to line up with them."""
+    from nst import load_backbone
+    from nst.backbone import MIRROR, FeatureExtractor
+
+    flat = np.full((1, 32, 40, 3), 0.5, np.float32)
+    backbone = load_backbone("random")
+    mirrored = FeatureExtractor(backbone, (), ("block1_conv1",))
+    plain = FeatureExtractor(backbone, (), ("block1_conv1",), mirror=0)
+    inside = np.asarray(mirrored(flat).style[0])[0, MIRROR:-MIRROR, MIRROR:-MIRROR]
+    assert inside.shape[:2] == (32, 40)
+    assert np.abs(inside - inside[16, 20]).max() < 1e-4
+    bare = np.asarray(plain(flat).style[0])[0]
+    assert np.abs(bare[0] - bare[16]).max() > 1e-2  # the unmirrored border reads as an edge
+    mask = np.zeros((32, 40), np.float32)
+    mask[:, :5] = 1.0
+    extended = mirrored.margin(mask)
+    assert extended.shape == (32 + 2 * MIRROR, 40 + 2 * MIRROR)
+    assert extended[:, :MIRROR + 5].min() == 1.0 and extended[:, MIRROR + 5:].max() == 0.0
