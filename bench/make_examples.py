@@ -1,6 +1,6 @@
 """The README's semantic style transfer examples, rebuilt from the samples in assets/.
 
-    python -m bench.make_examples [--size 256] [--weights imagenet|offline] [--only regions|blend|saliency|edges]
+    python -m bench.make_examples [--size 256] [--weights imagenet|offline] [--only regions|people|blend|saliency|edges]
 
 Writes one contact sheet per example into bench/examples/ (photo and paintings, then the results
 side by side, each captioned with what changed). Every run uses the engine's defaults apart from the
@@ -17,8 +17,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from nst import Finished, Notice, Settings, load_image, stylise
-from nst.regions import overlay, segment
+from nst.people import region_probabilities
+from nst.regions import labels_of, overlay, segment
 from nst.saliency import saliency_map
+from tests.harness.people import photo as sample_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,15 +52,17 @@ def sheet(rows: list[list[Image.Image]], path: Path) -> None:
     print("wrote", path.relative_to(ROOT))
 
 
-def run(content: str, styles: list[str], settings: Settings, **kwargs) -> tuple[np.ndarray, str]:
-    """The finished image and which network made it."""
+def run(content: str | np.ndarray, styles: list[str], settings: Settings, **kwargs) -> tuple[np.ndarray, str]:
+    """The finished image and which network made it; `content` a sample's name or a photo."""
     network = settings.weights
     sources = [ASSETS / "styles" / f"{s}.jpg" for s in styles]
-    for event in stylise(ASSETS / "content" / f"{content}.jpg", sources if len(sources) > 1 else sources[0], settings, **kwargs):
+    source = ASSETS / "content" / f"{content}.jpg" if isinstance(content, str) else content
+    for event in stylise(source, sources if len(sources) > 1 else sources[0], settings, **kwargs):
         if isinstance(event, Notice) and "offline" in event.text:
             network = "offline (fallback)"
         if isinstance(event, Finished):
-            print(f"  {content} x {'+'.join(styles)}: {event.message} {event.elapsed:.0f} s", flush=True)
+            name = content if isinstance(content, str) else "photo"
+            print(f"  {name} x {'+'.join(styles)}: {event.message} {event.elapsed:.0f} s", flush=True)
             return event.image, network
     raise AssertionError("no Finished event")
 
@@ -67,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--weights", default="imagenet")
-    parser.add_argument("--only", choices=("regions", "blend", "saliency", "edges"), help="make one sheet only")
+    parser.add_argument("--only", choices=("regions", "people", "blend", "saliency", "edges"), help="make one sheet only")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     base = Settings(size=args.size, weights=args.weights)
@@ -83,6 +87,8 @@ def main() -> None:
 
     if wanted("regions"):
         regions_sheet(base, photo, painting, args.size)
+    if wanted("people"):
+        people_sheet(base, painting, args.size)
     if wanted("blend"):
         blend_sheet(base, photo, painting)
     if wanted("saliency"):
@@ -103,6 +109,25 @@ def regions_sheet(base: Settings, photo, painting, size: int) -> None:
            [tile(everywhere, "painting 1 everywhere"), tile(regions, "region 1: painting 1\nregion 2: painting 2"),
             tile(sky_only, "region 1: painting 1\nregion 2: keep the photo"),
             tile(np.ones((8, 8, 3)), f"{size} px, {network} weights")]], OUT / "regions.jpg")
+
+
+def people_sheet(base: Settings, painting, size: int) -> None:
+    """Grace Hopper (Matplotlib's sample photo): a painting on the person and another on the background,
+    then her face kept as it is, her hair and uniform and the background painted."""
+    from nst.images import resize_array
+
+    hopper = sample_photo("hopper")
+    hopper = resize_array(hopper, (size, round(size * hopper.shape[1] / hopper.shape[0])))
+    person = labels_of(region_probabilities(hopper, "person"))
+    face = labels_of(region_probabilities(hopper, "face"))
+    by_person, network = run(hopper, ["starry_night", "the_scream"], base.replace(segmenter="person", segment_styles=(1, 2)))
+    by_face, _ = run(hopper, ["starry_night", "the_scream"], base.replace(segmenter="face", segment_styles=(0, 1, 2)))
+    sheet([[tile(hopper, "photo"), tile(overlay(hopper, person), "person (1), background (2)"),
+            tile(overlay(hopper, face), "face (1), hair and body (2),\nbackground (3)"),
+            tile(painting("starry_night"), "painting 1"), tile(painting("the_scream"), "painting 2")],
+           [tile(by_person, "person: painting 1\nbackground: painting 2"),
+            tile(by_face, "face: the photo, hair and body:\npainting 1, background: painting 2"),
+            tile(np.ones((8, 8, 3)), f"{size} px, {network} weights")]], OUT / "people.jpg")
 
 
 def blend_sheet(base: Settings, photo, painting) -> None:

@@ -73,7 +73,8 @@ def stylise(
     styles_full = [load_image(s, style_size, "style image", narrow_ok=True) for s in styles]
     if settings.style_colours == "content":  # learn the texture, not the palette (Gatys et al. 2016)
         styles_full = [match_palette(s, content_full) for s in styles_full]
-    region_masks = style_masks(content_full, len(styles_full), masks, settings.segments, settings.segment_styles, settings.seed)
+    region_masks = style_masks(content_full, len(styles_full), masks, settings.segments, settings.segment_styles, settings.seed,
+                               settings.segmenter, settings.region_map)
     salience = saliency_map(content_full) if settings.saliency > 0 else None
     keep_photo = photo_keeper(content_full, region_masks)
     plan = phase_plan(settings, content_full.shape[:2])

@@ -1,13 +1,16 @@
 """Regions of the photo for semantic style transfer: which style paints where.
 
 A run with regions takes one mask per style image (H x W, 1 where that style applies, 0 where it
-does not; where every mask is 0 the photo is kept). Masks come from three places:
+does not; where every mask is 0 the photo is kept). Masks come from five places:
 
 - `segment`: automatic regions. SLIC superpixels (scikit-image) follow the photo's edges; each
   superpixel is described by its mean colour in CIELAB, its texture (spread of lightness and of
   gradient strength) and its height in the picture, and k-means (SciPy) groups them into K regions.
   This needs no network, so the studio can show the map and let the user pick a style per region
   before a run, in a server that never loads TensorFlow.
+- `nst/people.py`: regions a person would name (the person, the background; the face, hair and
+  body), from MediaPipe's segmentation and face models, soft at their borders by their own probabilities.
+- a map painted by hand in the studio, kept as text in the run's settings (nst/maps.py).
 - `masks_from_colour_map`: one image with one flat colour per region (as painted in an editor).
 - `load_mask`: one greyscale image per style, white where that style applies.
 
@@ -22,8 +25,8 @@ import numpy as np
 
 from .errors import NSTError
 from .images import ImageSource, load_image, resize_array
+from .maps import MAX_REGIONS, decode_map
 
-MAX_REGIONS = 8
 MIN_SHARE = 0.01  # of a mask image's pixels: a smaller colour is noise, not a region
 REGION_COLOURS = np.array(  # distinct, colour-blind-friendly (Okabe-Ito), region 1 first
     [[230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66], [0, 114, 178], [213, 94, 0], [204, 121, 167],
@@ -75,14 +78,25 @@ def segment(image: np.ndarray, regions: int, seed: int = 0) -> np.ndarray:
 def masks_from_labels(labels: np.ndarray, styles_of_regions: Sequence[int], styles: int) -> list[np.ndarray]:
     """One mask per style from a region map: region r is painted with style styles_of_regions[r]
     (1-based; 0 keeps the photo there)."""
-    found = int(labels.max()) + 1
-    if len(styles_of_regions) != found:
-        raise NSTError(f"Give one style number per region: {found} regions, {len(styles_of_regions)} numbers.")
+    return masks_from_maps([labels == r for r in range(int(labels.max()) + 1)], styles_of_regions, styles)
+
+
+def masks_from_maps(maps: Sequence[np.ndarray], styles_of_regions: Sequence[int], styles: int) -> list[np.ndarray]:
+    """One mask per style from one (H, W) map per region (hard or soft): each style's mask is the sum of
+    the maps of the regions styles_of_regions gives it (1-based; 0 keeps the photo there)."""
+    if len(styles_of_regions) != len(maps):
+        raise NSTError(f"Give one style number per region: {len(maps)} regions, {len(styles_of_regions)} numbers.")
     for number in styles_of_regions:
         if not 0 <= number <= styles:
             raise NSTError(f"Region style numbers go from 0 (keep the photo) to {styles}, got {number}.")
-    return [np.isin(labels, [r for r, s in enumerate(styles_of_regions) if s == k]).astype(np.float32)
+    empty = np.zeros(maps[0].shape, np.float32)
+    return [sum((np.asarray(m, np.float32) for m, s in zip(maps, styles_of_regions) if s == k), empty)
             for k in range(1, styles + 1)]
+
+
+def labels_of(maps: Sequence[np.ndarray]) -> np.ndarray:
+    """The region map of soft region maps: each pixel in the region most likely there."""
+    return np.argmax(np.stack(maps), axis=0).astype(np.int32)
 
 
 def masks_from_colour_map(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -130,9 +144,12 @@ def style_masks(
     segments: int,
     segment_styles: Sequence[int] | None,
     seed: int = 0,
+    segmenter: str = "colours",
+    region_map: str | None = None,
 ) -> list[np.ndarray] | None:
-    """One soft (H, W) mask per style for a content image, from mask files or automatic regions;
-    None when the run has no regions (every style everywhere)."""
+    """One soft (H, W) mask per style for a content image, from mask files or automatic regions (of
+    `segments` colours, or of a person by `segmenter`: nst/people.py, whose masks are its models' own
+    probabilities); None when the run has no regions (every style everywhere)."""
     shape = content.shape[:2]
     if masks is not None:
         if len(masks) != styles:
@@ -140,6 +157,18 @@ def style_masks(
         hard = [m if isinstance(m, np.ndarray) and m.ndim == 2 else load_mask(m, shape, f"mask {k + 1}")
                 for k, m in enumerate(masks)]
         hard = [resize_mask(m, shape) for m in hard]
+    elif region_map is not None:  # painted by hand: enlarged to the photo, its borders blurred like any map's
+        labels = decode_map(region_map)
+        rows = np.minimum((np.arange(shape[0]) + 0.5) * labels.shape[0] / shape[0], labels.shape[0] - 1).astype(int)
+        cols = np.minimum((np.arange(shape[1]) + 0.5) * labels.shape[1] / shape[1], labels.shape[1] - 1).astype(int)
+        count = int(labels.max()) + 1
+        hard = masks_from_maps([labels[rows][:, cols] == r for r in range(count)],
+                               segment_styles or default_segment_styles(count, styles), styles)
+    elif segmenter != "colours":
+        from .people import region_probabilities
+
+        maps = region_probabilities(content, segmenter)
+        return masks_from_maps(maps, segment_styles or default_segment_styles(len(maps), styles), styles)
     elif segments:
         labels = segment(content, segments, seed)
         hard = masks_from_labels(labels, segment_styles or default_segment_styles(int(labels.max()) + 1, styles), styles)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import NSTError
+from .maps import decode_map
 from .precision import PRECISIONS
 
 OBJECTIVES = ("normalised", "tutorial")  # nst/losses.py
@@ -22,6 +23,9 @@ OPTIMIZERS = ("lbfgs-adam", "lbfgs", "adam", "sgd")
 STROKES = ("fine", "medium", "large")  # nst/schedules.py: the size most steps run at, 1, 1/2, 1/4 of the output
 INITS = ("content", "palette", "instant", "instant-palette", "style", "noise")  # nst/starts.py
 STYLE_COLOURS = ("keep", "content")
+# nst/regions.py and nst/people.py: where automatic regions come from, and the regions of each (colours: `segments`)
+SEGMENTER_REGIONS = {"colours": (), "person": ("person", "background"), "face": ("face", "hair and body", "background")}
+SEGMENTERS = tuple(SEGMENTER_REGIONS)
 WEIGHT_SOURCES = ("imagenet", "offline", "file", "random")
 WEIGHTS_FILE_ENV = "NST_WEIGHTS_FILE"
 DEFAULT_LEARNING_RATES = {"lbfgs-adam": 0.01, "lbfgs": 0.5, "adam": 0.02, "sgd": 1e-4}
@@ -117,8 +121,20 @@ class Settings:
     )
     segment_styles: tuple[int, ...] | None = field(
         default=None,
-        metadata=_help("With segments: one style number per region, top region first (1 = the first style "
+        metadata=_help("With automatic regions: one style number per region, in their order (1 = the first style "
                        "image, 0 = keep the photo there)."),
+    )
+    region_map: str | None = field(
+        default=None,
+        metadata=_help("Regions painted by hand: the map's text as the studio writes it into links and settings "
+                       "files (nst/maps.py); segment_styles gives each region its painting."),
+    )
+    segmenter: str = field(
+        default="colours",
+        metadata=_help("Where automatic regions come from: colours (segments regions of like colour and texture, "
+                       "top region first), person (2: the person, the background) or face (3: the face, hair and "
+                       "body, the background); person and face need a face seen from the front.",
+                       choices=SEGMENTERS),
     )
     content_layers: tuple[str, ...] = field(
         default=("block5_conv2",), metadata=_help("VGG layers whose activations define the content.")
@@ -226,13 +242,19 @@ class Settings:
         _check_int("segments", self.segments, 0, 8)
         if self.segments == 1:
             raise NSTError("segments must be 0 (off) or from 2 to 8: one region is the whole photo.")
+        if self.region_map is not None:
+            decode_map(self.region_map)
+            if self.segments or self.segmenter != "colours":
+                raise NSTError("region_map gives the regions itself: leave segments at 0 and segmenter at colours.")
+        if self.segmenter != "colours" and self.segments not in (0, self.region_count):
+            raise NSTError(f"segmenter {self.segmenter!r} makes {self.region_count} regions: leave segments at 0.")
         if self.segment_styles is not None:
-            if not self.segments:
-                raise NSTError("segment_styles needs segments (the number of automatic regions).")
-            if (not isinstance(self.segment_styles, tuple) or len(self.segment_styles) != self.segments
+            if not self.region_count:
+                raise NSTError("segment_styles needs regions: segments, a segmenter other than colours, or region_map.")
+            if (not isinstance(self.segment_styles, tuple) or len(self.segment_styles) != self.region_count
                     or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 8 for n in self.segment_styles)):
                 raise NSTError(
-                    f"segment_styles needs {self.segments} whole numbers from 0 to 8 (one per region), "
+                    f"segment_styles needs {self.region_count} whole numbers from 0 to 8 (one per region), "
                     f"got {self.segment_styles!r}."
                 )
         if self.weights_file is not None and self.weights != "file":
@@ -244,6 +266,14 @@ class Settings:
     def lr(self) -> float:
         """The learning rate in effect (the optimiser's default when none was given)."""
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LEARNING_RATES[self.optimizer]
+
+    @property
+    def region_count(self) -> int:
+        """How many regions segment_styles must name (0: none): a painted map's, `segments`, or the
+        segmenter's own count."""
+        if self.region_map is not None:
+            return int(decode_map(self.region_map).max()) + 1
+        return self.segments if self.segmenter == "colours" else len(SEGMENTER_REGIONS[self.segmenter])
 
     @property
     def scale_count(self) -> int:

@@ -72,7 +72,7 @@ def start(content: Picked, styles: list[Picked], settings: Settings, masks: list
             pass  # the run itself says why and starts from the photo in the painting's colours
     job = Job(content.source, sources, settings, masks=masks, **server.owner()).start(server.line())
     st.session_state.job = job
-    st.session_state.job_meta = {"title": _title(content, styles, masks), "content": content, "style": styles[0],
+    st.session_state.job_meta = {"title": _title(content, styles, masks, settings), "content": content, "style": styles[0],
                                  "first": first}
 
 
@@ -84,8 +84,9 @@ def start_from_page(content: Picked, styles: list[Picked], settings: Settings, m
         st.session_state["last_error"] = str(exc)
 
 
-def _title(content: Picked, styles: list[Picked], masks: list[np.ndarray] | None) -> str:
-    return f"{content.name} × {' + '.join(s.name for s in styles)}" + (" (regions)" if masks else "")
+def _title(content: Picked, styles: list[Picked], masks: list[np.ndarray] | None, settings: Settings) -> str:
+    regions = masks or settings.region_count
+    return f"{content.name} × {' + '.join(s.name for s in styles)}" + (" (regions)" if regions else "")
 
 
 _instant_turns = threading.BoundedSemaphore(1)  # instant pictures computed at once by this server
@@ -98,13 +99,15 @@ def instant_picture(content: Picked, styles: list[Picked], settings: Settings,
     this server process with onnxruntime (no TensorFlow), outside the run line: a tenth to half a
     second each, one at a time, so a class pressing at once waits seconds, never behind a run. Raises
     NSTError when the network's files are missing or damaged."""
-    from nst.regions import resize_mask
+    from nst.regions import style_masks
     from nst.starts import StartInputs, initial_image
 
     photo = load_image(content.source, settings.size, "content image")
     style_size = round(settings.size * settings.style_scale)
     paintings = [load_image(s.source, style_size, "style image", narrow_ok=True) for s in styles]
-    regions = None if masks is None else [resize_mask(m, photo.shape[:2]) for m in masks]
+    # the run's own regions (nst/engine.py), softened as it softens them
+    regions = style_masks(photo, len(paintings), masks, settings.segments, settings.segment_styles, settings.seed,
+                          settings.segmenter, settings.region_map)
     with _instant_turns:
         return initial_image(StartInputs(settings, photo, paintings, regions))
 
@@ -119,7 +122,7 @@ def add_instant_result(content: Picked, styles: list[Picked], settings: Settings
     runs: list[RunRecord] = st.session_state.setdefault("runs", [])
     style = load_image(styles[0].source, settings.size)
     runs.append(RunRecord(
-        (runs[-1].number + 1) if runs else 1, _title(content, styles, masks) + " (instant)",
+        (runs[-1].number + 1) if runs else 1, _title(content, styles, masks, settings) + " (instant)",
         settings.replace(init="instant", steps=0), "completed",
         f"The instant picture, painted in one pass in {elapsed:.2f} s.", elapsed, image, photo, style,
         [(0, encode_png(image))], [], [], [], INSTANT_NETWORK,

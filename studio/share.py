@@ -28,7 +28,9 @@ MAX_PROBLEMS = 12  # sentences shown for one link or file
 LAYER = re.compile(r"block[1-5]_conv[1-4]")
 DISPLAY_ONLY = ("preview_every", "outputs")  # how a run is shown: brought into the control's range quietly
 IGNORED = {"run", "title", "network"}  # written into a run's settings file for people, not settings
-NOT_IN_STUDIO = ("style_scale", "style_blend", "segments", "segment_styles", "weights_file", "temporal_weight")
+NOT_IN_STUDIO = ("style_scale", "style_blend", "segments", "weights_file", "temporal_weight")
+REGION_KEYS = ("region_map", "segmenter", "segment_styles")  # the regions by person, face or brush (studio/regions.py)
+REGION_MODES = {"person": "Person", "face": "Face"}
 
 
 def restore() -> None:
@@ -64,8 +66,13 @@ def apply(values: dict[str, Any]) -> list[str]:
     base, _ = controls.settings_from_state()
     base = base or controls.STUDIO
     updates: dict[str, Any] = {}
+    if any(values.get(key) not in (None, "", "colours") for key in REGION_KEYS):
+        try:
+            updates.update(_region_values(values))
+        except NSTError as exc:
+            problems.append(str(exc))
     for key, raw in values.items():
-        if key in IGNORED:
+        if key in IGNORED or key in REGION_KEYS:
             continue
         try:
             updates.update(_widget_values(str(key), raw, base))
@@ -86,6 +93,28 @@ def apply(values: dict[str, Any]) -> list[str]:
         weights = {name: st.session_state.get(name) for name in ("content_weight", "style_weight", "tv_weight")}
         st.session_state["preset"] = next((name for name, preset in controls.PRESETS.items() if preset == weights), None)
     return problems
+
+
+def _region_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The region widgets' state for a painted map or regions by person or face, with a painting
+    number per region; raises NSTError with a sentence for anything the settings would refuse."""
+    raw = values.get("segment_styles")
+    try:
+        numbers = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list) else []
+        picks = tuple(int(n) for n in numbers) or None
+    except (TypeError, ValueError):
+        raise NSTError(f"segment_styles={_short(raw)}: needs whole numbers, one per region.") from None
+    region_map, segmenter = values.get("region_map") or None, values.get("segmenter") or "colours"
+    if not isinstance(region_map, (str, type(None))) or not isinstance(segmenter, str):
+        raise NSTError("region_map and segmenter take text.")
+    if picks and region_map is None and segmenter == "colours":
+        raise NSTError("segment_styles: the studio restores the paintings of painted regions and of regions by person "
+                       "or face; colour regions (segments) are the command line's.")
+    Settings(region_map=region_map, segmenter=segmenter, segment_styles=picks)  # its sentences, if refused
+    updates: dict[str, Any] = {"region_picks": picks} if picks else {}
+    if region_map is not None:
+        return {**updates, "region_mode": "Paint", "paint_start": "Saved map", "painted_map": region_map}
+    return {**updates, "region_mode": REGION_MODES[segmenter]} if segmenter in REGION_MODES else {}
 
 
 def _layer_weights(raw: Any, layers: Any) -> dict[str, float]:
@@ -239,6 +268,12 @@ def link_query(settings: Settings, content: str | None, style: str | None) -> st
         params["style_layers"] = ",".join(settings.style_layers)
     if settings.weights != controls.STUDIO.weights:
         params["weights"] = settings.weights
+    if settings.region_map is not None:
+        params["region_map"] = settings.region_map
+    if settings.segmenter != "colours":
+        params["segmenter"] = settings.segmenter
+    if settings.segment_styles and (settings.region_map is not None or settings.segmenter != "colours"):
+        params["segment_styles"] = ",".join(str(n) for n in settings.segment_styles)
     for key, name in (("content", content), ("style", style)):
         if name is not None:
             params[key] = name.replace(" ", "_")

@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--masks", nargs="+", metavar="MASK",
                    help="one greyscale mask per style image, white where that style paints; where all are black "
                    "the photo is kept")
-    r.add_argument("--save-segments", metavar="PNG", help="write the map of the automatic regions (--segments)")
+    r.add_argument("--save-segments", metavar="PNG", help="write the map of the automatic regions (--segments or --segmenter)")
     c = p.add_argument_group("colour", "applied to the finished image (no effect on the optimisation)")
     c.add_argument("--keep-colours", action="store_true",
                    help="luminance-only transfer: keep the photo's colours, take the stylised luminance (YIQ)")
@@ -133,15 +133,22 @@ def _write_outputs(args: argparse.Namespace, settings: Settings, look: Look, res
 
 def _save_segments(args: argparse.Namespace, settings: Settings) -> None:
     """Write the automatic regions as a coloured map over the photo (the same regions the run uses)."""
-    from ..regions import overlay, segment
+    from ..regions import labels_of, overlay, segment
 
-    if not settings.segments:
-        raise NSTError("--save-segments needs --segments K (the number of automatic regions).")
+    if not settings.region_count:
+        raise NSTError("--save-segments needs automatic regions: --segments K or --segmenter person/face.")
     content = load_image(args.content, settings.size, "content image")
-    labels = segment(content, settings.segments, settings.seed)
+    if settings.segmenter == "colours":
+        labels, order = segment(content, settings.segments, settings.seed), "numbered from the top"
+    else:
+        from ..people import region_probabilities
+        from ..settings import SEGMENTER_REGIONS
+
+        labels = labels_of(region_probabilities(content, settings.segmenter))
+        order = ", ".join(f"{n} {name}" for n, name in enumerate(SEGMENTER_REGIONS[settings.segmenter], start=1))
     save_image(overlay(content, labels), args.save_segments)
     if not args.quiet:
-        print(f"wrote {args.save_segments} ({int(labels.max()) + 1} regions, numbered from the top)", file=sys.stderr)
+        print(f"wrote {args.save_segments} ({int(labels.max()) + 1} regions, {order})", file=sys.stderr)
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")

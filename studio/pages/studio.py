@@ -29,7 +29,9 @@ with inputs_col:
     if content is not None and styles:
         open_ = st.session_state.get("region_mode", "Everywhere") != "Everywhere" or (settings and settings.saliency > 0)
         with st.expander("Regions and subject", expanded=bool(open_)):
-            masks = region_controls(content, styles)
+            masks, region_settings = region_controls(content, styles)
+            if settings is not None and region_settings:
+                settings = settings.replace(**region_settings)
             if settings is not None and settings.saliency > 0:
                 saliency_view(content)
     with stylise_slot:

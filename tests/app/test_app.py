@@ -124,7 +124,7 @@ def test_two_paintings_by_region_with_the_maps_shown(app):
     assert app.selectbox(key="styles1_sample").value != app.selectbox(key="styles_sample").value
     app.slider(key="blend_1").set_value(0.5).run()
     images = len(app.image)
-    app.segmented_control(key="region_mode").set_value("Automatic regions").run()
+    app.segmented_control(key="region_mode").set_value("By colour").run()
     assert not app.exception and not app.error
     assert len(app.image) == images + 1  # the region map over the photo
     assert app.selectbox(key="region_style_0").value.startswith("1. ")
@@ -145,6 +145,31 @@ def test_two_paintings_by_region_with_the_maps_shown(app):
     runs = app.session_state["runs"]
     assert len(runs) == 1 and runs[0].reason == "completed", [e.value for e in app.error]
     assert "(regions)" in runs[0].title and " + " in runs[0].title
+
+
+def test_regions_by_person_say_when_there_is_none_and_run_on_the_person(app):
+    # the cat (the first sample) has no person: said in words, with a way back to colour regions
+    app.segmented_control(key="region_mode").set_value("Person").run()
+    assert not app.exception and any("No person found" in w.value for w in app.warning)
+    next(b for b in app.button if b.label == "Use colour regions").click().run()
+    assert app.segmented_control(key="region_mode").value == "By colour"
+    app.selectbox(key="content_sample").set_value("astronaut").run()
+    app.segmented_control(key="region_mode").set_value("Face").run()
+    assert not app.exception and not app.warning
+    legends = " ".join(m.value for m in app.markdown)
+    assert "Region 1 (orange): face" in legends and "Region 3 (teal): background" in legends
+    app.selectbox(key="region_style_0").set_value("Keep the photo")
+    app.slider(key="size").set_value(128)
+    app.slider(key="steps").set_value(4)
+    app.radio(key="weights_source").set_value("Offline VGG16").run()
+    _stylise_button(app).click().run()
+    job = app.session_state["job"]
+    # the run finds the regions itself, at its own size, soft at the person's outline
+    assert job.task.masks is None and job.settings.segmenter == "face" and job.settings.segment_styles == (0, 1, 1)
+    wait_for(job, timeout=300)
+    app.run()
+    runs = app.session_state["runs"]
+    assert runs[0].reason == "completed" and "(regions)" in runs[0].title
 
 
 def test_an_empty_painting_slot_holds_the_run(app):

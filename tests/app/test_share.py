@@ -73,3 +73,43 @@ def test_a_restored_link_highlights_the_preset_its_weights_are():
     at.query_params.update({"style_weight": "0.5"})
     at.run()
     assert at.segmented_control(key="preset").value is None  # no preset has these weights
+
+
+@pytest.mark.parametrize("key", share.REGION_KEYS)
+def test_every_region_value_of_every_type_gets_a_sentence_or_widget_values(key):
+    for raw in HOSTILE:
+        try:
+            values = share._region_values({key: raw})
+        except NSTError as exc:
+            assert str(exc).strip(), (key, raw)
+        else:
+            assert values == {} or values["region_mode"] in ("Paint", "Person", "Face"), (key, raw)
+
+
+def test_painted_regions_travel_in_a_link_and_come_back_with_their_paintings():
+    from urllib.parse import parse_qs
+
+    from nst.maps import decode_map
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.selectbox(key="content_sample").set_value("astronaut").run()
+    at.segmented_control(key="region_mode").set_value("Paint").run()
+    at.segmented_control(key="paint_start").set_value("Person").run()
+    assert not at.exception and not at.error
+    at.selectbox(key="region_style_1").set_value("Keep the photo").run()
+    link = next(c.value for c in at.code if "region_map=" in c.value)
+    query = {k: v[0] for k, v in parse_qs(link.split("?", 1)[1]).items()}
+    labels = decode_map(query["region_map"])
+    assert labels.max() == 1 and 0.3 < labels.mean() < 0.7  # the person and the background, as painted on
+    assert query["segment_styles"] == "1,0"
+    # the link reopens the painted map with a painting per region
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params.update(query)
+    again.run()
+    assert not again.exception and not [w.value for w in again.warning if "left out" in w.value]
+    assert again.segmented_control(key="region_mode").value == "Paint"
+    assert again.segmented_control(key="paint_start").value == "Saved map"
+    assert again.selectbox(key="region_style_0").value.startswith("1. ")
+    assert again.selectbox(key="region_style_1").value == "Keep the photo"
+    assert again.session_state["painted_map"] == query["region_map"]

@@ -284,7 +284,7 @@ def test_two_paintings_by_region_in_chromium(served, page):
     if not page.get_by_text("Where the paintings paint").is_visible():  # saliency on opens it; else open it
         page.get_by_text("Regions and subject").click()
     page.get_by_text("Where the paintings paint").wait_for()
-    page.get_by_role("radio", name="Automatic regions").click()
+    page.get_by_role("radio", name="By colour").click()
     _settle(page)
     page.get_by_text("Region 2 (sky blue)").wait_for()
     assert page.get_by_role("img", name="Regions over the photo").count() or page.get_by_text("Regions over the photo").count()
@@ -297,6 +297,43 @@ def test_two_paintings_by_region_in_chromium(served, page):
     page.get_by_role("button", name="Download result (PNG)").wait_for(timeout=RUN)
     _settle(page)
     page.screenshot(path=str(ARTIFACTS / "browser-6-regions-result.png"))
+    assert page.get_by_text("(regions)").count() > 0
+
+
+def test_a_region_painted_by_hand_runs_in_chromium(served, page):
+    """Paint over the astronaut with a third region's brush: the legend gains region 3, the share link
+    carries the painted map, and the run finishes as a regions run."""
+    from urllib.parse import parse_qs
+
+    from nst.maps import decode_map
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    _open(page, link(served.url, content="astronaut"), size=128, steps=10)
+    page.get_by_text("Regions and subject").click()
+    page.get_by_role("radio", name="Paint", exact=True).click()
+    page.get_by_text("Brush size").wait_for(timeout=DRAWN)
+    _settle(page)
+    page.screenshot(path=str(ARTIFACTS / "browser-9-paint-opened.png"), full_page=True)
+    page.get_by_role("radio", name="3", exact=True).click()
+    _settle(page)
+    canvas = page.locator("[data-testid=stMain] canvas").last
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 10, box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    for step in range(12):  # a thick stroke across the top of the picture
+        page.mouse.move(box["x"] + 10 + step * (box["width"] - 20) / 11, box["y"] + 0.2 * box["height"])
+    page.mouse.up()
+    page.get_by_text("Region 3 (teal)").wait_for(timeout=DRAWN)
+    _settle(page)
+    expander = page.get_by_test_id("stExpander").filter(has_text="Regions and subject")
+    expander.screenshot(path=str(ARTIFACTS / "browser-9-painted-regions.png"))
+    page.get_by_text("Share or restore settings").click()
+    shared = page.get_by_text(re.compile(r"region_map=")).first.inner_text()
+    labels = decode_map(parse_qs(shared.split("?", 1)[1])["region_map"][0])
+    assert labels.max() == 2 and 0.02 < (labels == 2).mean() < 0.3  # the stroke, as region 3
+    _stylise(page)
+    page.get_by_role("button", name="Download result (PNG)").wait_for(timeout=RUN)
     assert page.get_by_text("(regions)").count() > 0
 
 

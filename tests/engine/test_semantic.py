@@ -225,7 +225,7 @@ def test_segments_setting_paints_regions_automatically(two_styles, backbone):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"segment_styles": (1, 2)}, "segment_styles needs segments"),
+        ({"segment_styles": (1, 2)}, "segment_styles needs regions: segments"),
         ({"segments": 1}, "one region is the whole photo"),
         ({"segments": 3, "segment_styles": (1, 2)}, "needs 3 whole numbers"),
         ({"segments": 9}, "segments must be a whole number from 0 to 8"),
