@@ -104,7 +104,8 @@ def source_label(settings: Settings) -> str:
 
 # widgets drawn by the pages (not the sidebar) whose values must survive a visit to another page; no
 # button's key may start with these: a button's value cannot be set
-KEPT_ACROSS_PAGES = ("content_", "styles", "blend_", "look_", "region_", "segments", "inside_", "clip_")
+KEPT_ACROSS_PAGES = ("content_", "styles", "blend_", "look_", "region_", "segments", "paint_", "inside_", "clip_")
+NOT_SETTABLE = ("_upload", "_camera")  # an uploader's file and a camera's still cannot be set (studio/inputs.py keeps them)
 KEPT = "_page_widgets"  # their values as the last run began
 
 
@@ -115,7 +116,8 @@ def init_state() -> None:
     browser it drops the values of the widgets the old page drew before the new run starts (so a
     photo picked on the studio was back to the first sample after a visit to the other page). Each
     run therefore records those values, puts back any that were dropped, and sets them again, which
-    keeps them while another page shows. An uploader's file cannot be set (studio/inputs.py keeps it).
+    keeps them while another page shows. An uploader's file and a camera's still cannot be set
+    (studio/inputs.py keeps them); nor can the painting canvas's strokes (its key starts otherwise).
     """
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
@@ -125,7 +127,7 @@ def init_state() -> None:
         if key not in st.session_state:
             st.session_state[key] = value
     for key in list(st.session_state):
-        if isinstance(key, str) and key.startswith(KEPT_ACROSS_PAGES) and not key.endswith("_upload"):
+        if isinstance(key, str) and key.startswith(KEPT_ACROSS_PAGES) and not key.endswith(NOT_SETTABLE):
             st.session_state[key] = kept[key] = st.session_state[key]
 
 

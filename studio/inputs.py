@@ -108,6 +108,31 @@ def _uploaded(prefix: str, label: str) -> Picked | None:
     return Picked(visitor_name(name), data, preview)
 
 
+def _keep_snapshot(prefix: str) -> None:
+    """The camera's callback: keep the still in the session like an upload (a cleared camera forgets it)."""
+    snapshot = st.session_state.get(f"{prefix}_camera")
+    if snapshot is None:
+        st.session_state.pop(f"camera_{prefix}", None)
+    else:
+        st.session_state[f"camera_{prefix}"] = snapshot.getvalue()
+
+
+def _camera(prefix: str, label: str) -> Picked | None:
+    """A still from the visitor's webcam (the browser asks first; nothing is sent until they take it)."""
+    st.camera_input(f"Take a {label.lower()}", key=f"{prefix}_camera", label_visibility="collapsed",
+                    on_change=_keep_snapshot, args=(prefix,),
+                    help="Your browser asks to use the camera; the photo is sent when you press Take Photo.")
+    data = st.session_state.get(f"camera_{prefix}")
+    if data is None:
+        return None
+    try:
+        preview = _load_preview(data, label.lower())
+    except NSTError as exc:
+        st.error(f"The camera's photo: {exc}")
+        return None
+    return Picked("camera photo", data, preview)
+
+
 def _use_sample(key: str, name: str) -> None:
     st.session_state[key] = name
 
@@ -117,9 +142,12 @@ def image_input(kind: str, label: str, key: str | None = None, first: str | None
     `kind`); `first` is the sample shown first. Returns the chosen image or None."""
     prefix = key or kind
     st.session_state.setdefault(f"{prefix}_mode", "Samples")
-    mode = st.segmented_control(label, ["Samples", "Upload"], required=True, key=f"{prefix}_mode")
+    sources = ["Samples", "Upload", "Camera"] if kind == "content" else ["Samples", "Upload"]
+    mode = st.segmented_control(label, sources, required=True, key=f"{prefix}_mode")
     if mode == "Upload":
         return _uploaded(prefix, label)
+    if mode == "Camera":
+        return _camera(prefix, label)
     options = samples(kind)
     key = f"{prefix}_sample"
     if first in options:

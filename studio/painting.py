@@ -76,7 +76,7 @@ def painted_regions(preview: np.ndarray, colour_regions, person_regions) -> np.n
     result = st_canvas(
         stroke_width=size, stroke_color=_rgba(colour), background_image=background, width=CANVAS_WIDTH, height=height,
         drawing_mode="freedraw", return_image_data=True, update_streamlit=True,
-        key=f"paint_canvas_{start_name}_{hash(start.tobytes())}",  # a new start clears the strokes
+        key=f"canvas_{start_name}_{hash(start.tobytes())}",  # a new start clears the strokes
     )
     strokes = result.image_data if result is not None else None
     if strokes is None or strokes.shape[:2] != shape:

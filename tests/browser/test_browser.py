@@ -49,7 +49,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = launch(playwright)
+        # a fake webcam (a test pattern) that the page may use without asking
+        browser = launch(playwright, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
         yield browser
         browser.close()
 
@@ -335,6 +336,23 @@ def test_a_region_painted_by_hand_runs_in_chromium(served, page):
     _stylise(page)
     page.get_by_role("button", name="Download result (PNG)").wait_for(timeout=RUN)
     assert page.get_by_text("(regions)").count() > 0
+
+
+def test_a_camera_still_is_the_photo_in_chromium(served, page):
+    """The content photo from the webcam (Chromium's fake one): take a still, and the instant picture
+    paints it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    _open(page, link(served.url), size=128, steps=10)
+    page.get_by_role("radio", name="Camera", exact=True).click()
+    # the stream plays before the still is taken (a click on a camera still starting takes nothing)
+    page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.readyState >= 2)",
+                           timeout=DRAWN)
+    page.get_by_role("button", name="Take Photo").click(timeout=DRAWN)
+    page.get_by_role("button", name="Clear photo").wait_for(timeout=DRAWN)
+    _settle(page)
+    page.get_by_role("button", name="Instant").click()
+    page.get_by_text("camera photo ×").first.wait_for(timeout=RUN)
+    page.screenshot(path=str(ARTIFACTS / "browser-10-camera.png"))
 
 
 def test_a_shared_link_opens_inside_the_network_in_chromium(served, page):
