@@ -23,6 +23,7 @@ page = st.navigation([
     st.Page("studio/pages/studio.py", title="Studio", icon=":material/palette:", default=True),
     st.Page("studio/pages/inside.py", title="Inside the network", icon=":material/neurology:", url_path="inside"),
     st.Page("studio/pages/video.py", title="Video", icon=":material/movie:", url_path="video"),
+    st.Page("studio/pages/camera.py", title="Live camera", icon=":material/videocam:", url_path="camera"),
 ])
 controls.init_state()
 share.restore()  # a shared link's or an uploaded JSON's settings, before the widgets are drawn

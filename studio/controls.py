@@ -104,7 +104,7 @@ def source_label(settings: Settings) -> str:
 
 # widgets drawn by the pages (not the sidebar) whose values must survive a visit to another page; no
 # button's key may start with these: a button's value cannot be set
-KEPT_ACROSS_PAGES = ("content_", "styles", "blend_", "look_", "region_", "segments", "paint_", "inside_", "clip_")
+KEPT_ACROSS_PAGES = ("content_", "styles", "blend_", "look_", "region_", "segments", "paint_", "inside_", "clip_", "live_")
 NOT_SETTABLE = ("_upload", "_camera")  # an uploader's file and a camera's still cannot be set (studio/inputs.py keeps them)
 KEPT = "_page_widgets"  # their values as the last run began
 

@@ -22,6 +22,7 @@ from nst.line.limits import Limits
 from nst.line.queue import RunQueue
 
 RAY_ADDRESS_ENV = "NST_RAY_ADDRESS"
+ICE_SERVERS_ENV = "NST_ICE_SERVERS"
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +40,33 @@ def line() -> RunQueue:
     sessions ask at once (every tab reruns together after a restart)."""
     with _making_line:
         return _line()
+
+
+@functools.cache
+def live_slots():
+    """This server's live streams (nst/live.py): NST_MAX_LIVE at once, one per visitor."""
+    from nst.live import LiveSlots
+
+    return LiveSlots(line().limits.live_streams)
+
+
+def ice_servers() -> list[dict]:
+    """The STUN/TURN servers a live stream's browser and this server may use (NST_ICE_SERVERS, JSON as
+    the browser's RTCPeerConnection takes it, from the operator): none by default, which works on this
+    machine and on a local network, not across the internet (README, "Live camera")."""
+    import json
+
+    text = os.environ.get(ICE_SERVERS_ENV, "").strip()
+    if not text:
+        return []
+    try:
+        servers = json.loads(text)
+    except ValueError:
+        servers = None
+    if not isinstance(servers, list) or not all(isinstance(s, dict) and "urls" in s for s in servers):
+        log.warning("%s is not a JSON list of {\"urls\": ...} servers; live streams use none", ICE_SERVERS_ENV)
+        return []
+    return servers
 
 
 def capacity() -> str:

@@ -11,7 +11,7 @@ from ..errors import NSTError
 VARIABLES = {"slots": "NST_MAX_RUNS", "max_waiting": "NST_MAX_WAITING", "per_visitor": "NST_MAX_PER_VISITOR",
              "max_run_seconds": "NST_MAX_RUN_SECONDS", "orphan_seconds": "NST_ORPHAN_SECONDS",
              "stop_grace_seconds": "NST_STOP_GRACE_SECONDS", "idle_seconds": "NST_WORKER_IDLE_SECONDS",
-             "max_size": "NST_MAX_SIZE"}
+             "max_size": "NST_MAX_SIZE", "live_streams": "NST_MAX_LIVE"}
 SMALL_MACHINE_MB = 4096  # below this (Community Cloud's 2.7 GB), the studio's runs stop at 512 px: BENCHMARKS.md
 SMALL_MACHINE_SIZE = 512
 
@@ -28,6 +28,7 @@ class Limits:
     stop_grace_seconds: float = 30.0  # NST_STOP_GRACE_SECONDS: a worker that has not stopped by then is killed
     idle_seconds: float = 120.0  # NST_WORKER_IDLE_SECONDS: a worker without a run for this long lets its memory go
     max_size: int = 1024  # NST_MAX_SIZE: the studio's largest output size (512 where memory is under 4 GB)
+    live_streams: int = 2  # NST_MAX_LIVE: webcams painted live at once (nst/live.py), one per visitor
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Limits:

@@ -90,6 +90,10 @@ class RunQueue:
             self._waiting.append(job)
             self._dispatch()
 
+    def running(self) -> int:
+        """How many runs the workers have now."""
+        return sum(worker.job is not None for worker in self.workers)
+
     def visitor_runs(self, visitor: str) -> int:
         """How many runs `visitor` has in line or running."""
         with self._lock:

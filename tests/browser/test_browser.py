@@ -355,6 +355,51 @@ def test_a_camera_still_is_the_photo_in_chromium(served, page):
     page.screenshot(path=str(ARTIFACTS / "browser-10-camera.png"))
 
 
+FRAME_COLOURS = """() => {
+  const video = [...document.querySelectorAll('video')].find(v => v.readyState >= 2 && v.videoWidth > 0);
+  if (!video) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  const context = canvas.getContext('2d');
+  context.drawImage(video, 0, 0);
+  const mean = (x, y, w, h) => {
+    const data = context.getImageData(x, y, w, h).data;
+    const sum = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) { sum[0] += data[i]; sum[1] += data[i + 1]; sum[2] += data[i + 2]; }
+    return sum.map(s => s / (data.length / 4));
+  };
+  const bright = (() => {  // the caption's white text in the top left corner
+    const data = context.getImageData(0, 0, Math.round(canvas.width / 3), Math.round(canvas.height / 8)).data;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.min(data[i], data[i + 1], data[i + 2]) > 220) count++;
+    return count;
+  })();
+  return {size: [canvas.width, canvas.height], middle: mean(canvas.width / 4, canvas.height / 4, canvas.width / 2,
+          canvas.height / 2), bright};
+}"""
+
+
+def test_the_live_camera_paints_the_webcam_in_chromium(served, page):
+    """Start the live camera (Chromium's fake webcam: a green test pattern): the frames that come back
+    are painted in the painting's colours (The Starry Night: blue over green), with their frame rate
+    written on them."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{served.url}/camera")
+    page.get_by_text("Painted size (px)").wait_for(timeout=RUN)
+    _settle(page)
+    streamer = page.frame_locator("iframe").first
+    streamer.get_by_role("button", name="START").click(timeout=DRAWN)
+    frame = next(f for f in page.frames if f != page.main_frame and f.query_selector("button") is not None)
+    frame.wait_for_function(f"({FRAME_COLOURS})() !== null", timeout=RUN)
+    page.wait_for_timeout(2000)  # a few painted frames
+    colours = frame.evaluate(FRAME_COLOURS)
+    red, green, blue = colours["middle"]
+    assert blue > green, colours  # painted, not the camera's green
+    assert colours["bright"] > 20, colours  # the frame rate, written on the frame
+    page.screenshot(path=str(ARTIFACTS / "browser-11-live-camera.png"))
+    streamer.get_by_role("button", name="STOP").click()
+
+
 def test_a_shared_link_opens_inside_the_network_in_chromium(served, page):
     """A teacher's link: it sets the widgets, the second page shows what each layer sees and the
     Gram matrices, and its reconstructions fill their grid; back in the studio the link's size holds."""
