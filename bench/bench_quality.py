@@ -199,7 +199,7 @@ def main() -> None:
     for size in args.sizes:
         for name in configs:
             found = [records[record_key(name, size, c, s)] for c, s in pairs]
-            names = ("colour", "ssim", "edges", "contours", "blockiness", "strokes", "seconds")
+            names = ("colour", "ssim", "edges", "contours", "blockiness", "strokes", "flat_hatching", "border", "seconds")
             medians = {k: statistics.median(r[k] for r in found if k in r) for k in names}
             tv = statistics.median(r["shares"].get("tv", 0.0) for r in found)
             print(f"  {size:4d} px {name:<14} " + " ".join(f"{k} {v:.3f}" for k, v in medians.items())

@@ -19,6 +19,8 @@ lower its loss by flattening the image into blocks. These measures judge the pic
 - `flat_hatching`: the result's fine marks (detail finer than a 2 px blur, RMS in levels of 255)
   where the photo is flat (its quietest quarter: sky, water, walls), where the feed-forward network
   lays a diagonal crosshatch that a painter would not.
+- `border_strip`: a light or dark strip along the picture's edges that the photo does not have (the
+  outermost rows against the next ones, less the photo's own step there).
 - `blockiness`: how much of the result's detail is horizontal and vertical steps, the staircase
   of flat blocks that an L1 total-variation term leaves (TV-L1 against TV-L2 statistics). Brush
   strokes and photos have edges at every angle; a smooth gradient has no steps at all.
@@ -54,6 +56,7 @@ class Quality:
     contours: float = 1.0  # share of the photo's main contours the result keeps (1 = all; noise about 0.5)
     strokes: float = 0.0  # stroke_scale in pixels (the painting's own at the same size for comparison)
     flat_hatching: float = 0.0  # fine marks where the photo is flat, levels RMS (lower: calmer skies)
+    border: float = 0.0  # the strongest strip along an edge that the photo does not have, levels (0: none)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -63,7 +66,7 @@ def measure(result: np.ndarray, photo: np.ndarray, painting: np.ndarray) -> Qual
     """Every measure of a result against the photo it repaints and the painting it imitates."""
     ssim, edges = structure(result, photo)
     return Quality(colour_distance(result, painting), ssim, edges, blockiness(result), contour_recall(result, photo),
-                   stroke_scale(result), flat_hatching(result, photo))
+                   stroke_scale(result), flat_hatching(result, photo), border_strip(result, photo))
 
 
 def colour_distance(image: np.ndarray, reference: np.ndarray, seed: int = 0) -> float:
@@ -155,6 +158,19 @@ def flat_hatching(result: np.ndarray, photo: np.ndarray) -> float:
     quiet = gradient <= np.quantile(gradient, 0.25)
     fine = grey - ndimage.gaussian_filter(grey, 2.0)
     return float(np.sqrt(np.mean(fine[quiet] ** 2)) * 255)
+
+
+def border_strip(result: np.ndarray, photo: np.ndarray) -> float:
+    """How much lighter or darker the result's outermost 2 rows (or columns) are than the next 6, beyond
+    the photo's own step there, in levels of 255: the largest over the four edges. A strip painted
+    along a border (zero padding read as an edge) scores 15-30; texture alone a few levels."""
+    def steps(image: np.ndarray) -> np.ndarray:
+        grey = rgb2gray(np.clip(image, 0.0, 1.0)) * 255
+        sides = (grey, grey[::-1], grey.T, grey.T[::-1])
+        return np.array([side[:2].mean() - side[2:8].mean() for side in sides])
+
+    reference = resize(photo, result.shape[:2], anti_aliasing=True)
+    return float(np.abs(steps(result) - steps(reference)).max())
 
 
 def blockiness(image: np.ndarray) -> float:

@@ -73,3 +73,17 @@ def test_the_run_s_masks_follow_the_painted_map():
     assert first[70, 90] > 0.95 and first[150, 200] < 0.05 and first[5, 5] < 0.05  # region 2: the square
     assert second[150, 200] > 0.95 and second[70, 90] < 0.05  # region 3: the bottom right
     assert 0.05 < first[70, 38] < 0.95  # the borders blurred, as every region map's
+
+
+def test_a_map_painted_all_over_or_not_at_all_still_gives_masks():
+    from nst.regions import style_masks
+
+    photo = np.full((60, 80, 3), 0.5, np.float32)
+    everywhere = np.full((30, 40), 2, np.int32)  # the whole picture painted with region 3's brush
+    settings = Settings(region_map=encode_map(everywhere), segment_styles=(1, 1, 2))
+    assert settings.region_count == 3
+    first, second = style_masks(photo, 2, None, 0, settings.segment_styles, region_map=settings.region_map)
+    assert first.max() == 0 and second.min() > 0.99  # regions 1 and 2 are empty: painting 2 everywhere
+    nothing = Settings(region_map=encode_map(np.zeros((30, 40), np.int32)), segment_styles=(0,))
+    (kept,) = style_masks(photo, 1, None, 0, nothing.segment_styles, region_map=nothing.region_map)
+    assert kept.max() == 0  # one region, keeping the photo: nothing painted

@@ -119,3 +119,15 @@ def test_contour_recall_keeps_brushwork_and_catches_a_subject_that_moved_or_melt
     assert contour_recall(np.clip(photo + rng.normal(0, 0.15, photo.shape), 0, 1), photo) > 0.95
     assert contour_recall(np.roll(photo, 20, axis=1), photo) < 0.6
     assert contour_recall(rng.uniform(0, 1, photo.shape), photo) < 0.6
+
+
+def test_border_strip_sees_a_painted_edge_not_the_photo_s_own():
+    from nst.quality import border_strip
+
+    rng = np.random.default_rng(0)
+    photo = np.clip(0.5 + 0.1 * rng.standard_normal((64, 80, 3)), 0, 1).astype(np.float32)
+    photo[:2] = 0.9  # the photo's own light top rows: not a strip the run made
+    assert border_strip(photo, photo) < 1.0
+    striped = photo.copy()
+    striped[:, -2:] += 0.1  # 25 levels lighter along the right edge
+    assert 20 < border_strip(np.clip(striped, 0, 1), photo) < 30
