@@ -87,3 +87,20 @@ def test_a_map_painted_all_over_or_not_at_all_still_gives_masks():
     nothing = Settings(region_map=encode_map(np.zeros((30, 40), np.int32)), segment_styles=(0,))
     (kept,) = style_masks(photo, 1, None, 0, nothing.segment_styles, region_map=nothing.region_map)
     assert kept.max() == 0  # one region, keeping the photo: nothing painted
+
+
+def test_a_packed_bomb_is_unpacked_only_as_far_as_the_pixels_it_claims():
+    import tracemalloc
+
+    from nst.maps import MAX_CHARS
+
+    # nearly as many zeros as fit in a map's text: 16 MB once unpacked
+    bomb = zlib.compress(bytes(16 << 20), 9)
+    text = "4x4." + base64.urlsafe_b64encode(bomb).decode()
+    assert len(text) <= MAX_CHARS
+    tracemalloc.start()
+    with pytest.raises(NSTError, match="does not hold 4x4"):
+        decode_map(text)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 1 << 20  # under a megabyte, not the bomb's 16
