@@ -16,7 +16,7 @@ BRUSHES = 6  # regions offered to paint
 ERASER = np.array([1.0, 0.0, 1.0], np.float32)  # magenta: in no region's colour; paints the start back
 CANVAS_WIDTH = 190  # pixels on the page (the inputs column's width on a laptop); the map is kept at this size
 STROKE_OPACITY = 0.65  # the photo shows through the strokes
-STARTS = ("Nothing", "By colour", "Person", "Saved map")
+STARTS = ("Nothing", "By colour", "Person", "Face", "Saved map")
 
 
 def _rgba(colour: np.ndarray) -> str:
@@ -41,9 +41,10 @@ def _fit(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return labels[rows][:, cols]
 
 
-def painted_regions(preview: np.ndarray, colour_regions, person_regions) -> np.ndarray | None:
+def painted_regions(preview: np.ndarray, colour_regions, people_regions) -> np.ndarray | None:
     """Draw the painting tools and the canvas over the photo; the painted map at the canvas's size,
-    or None while it cannot be made. `colour_regions` and `person_regions` give a start's map."""
+    or None while it cannot be made. `colour_regions()` and `people_regions(segmenter)` give a
+    start's map."""
     from streamlit_drawable_canvas import st_canvas
 
     height = round(CANVAS_WIDTH * preview.shape[0] / preview.shape[1])
@@ -51,12 +52,13 @@ def painted_regions(preview: np.ndarray, colour_regions, person_regions) -> np.n
     st.session_state.setdefault("paint_start", "Saved map" if st.session_state.get("painted_map") else "Nothing")
     start_name = st.segmented_control("Start from", STARTS, required=True, key="paint_start",
                                       help="What is under the brush strokes: one region, the colour regions, the "
-                                      "person and the background, or the map of a link or settings file.")
+                                      "person and the background, the face, hair and body and the background, or "
+                                      "the map of a link or settings file.")
     try:
         if start_name == "By colour":
             start = colour_regions()
-        elif start_name == "Person":
-            start = person_regions()
+        elif start_name in ("Person", "Face"):
+            start = people_regions(start_name.lower())
         elif start_name == "Saved map" and st.session_state.get("painted_map"):
             start = decode_map(st.session_state.painted_map)
         else:

@@ -87,7 +87,7 @@ def region_controls(content: Picked, styles: list[Picked]) -> tuple[list[np.ndar
         names = SEGMENTER_REGIONS[segmenter]
     elif mode == "Paint":
         labels = painted_regions(content.preview, lambda: _segment(content.preview, st.session_state.segments),
-                                 lambda: _people(content.preview, "person"))
+                                 lambda segmenter: _people(content.preview, segmenter))
         if labels is None:
             return None, {}
     else:

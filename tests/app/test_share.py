@@ -113,3 +113,19 @@ def test_painted_regions_travel_in_a_link_and_come_back_with_their_paintings():
     assert again.selectbox(key="region_style_0").value.startswith("1. ")
     assert again.selectbox(key="region_style_1").value == "Keep the photo"
     assert again.session_state["painted_map"] == query["region_map"]
+
+
+def test_painting_starts_from_the_face_regions_too():
+    from nst.maps import decode_map
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.selectbox(key="content_sample").set_value("astronaut").run()
+    at.segmented_control(key="region_mode").set_value("Paint").run()
+    at.segmented_control(key="paint_start").set_value("Face").run()
+    assert not at.exception and not at.warning
+    link = next(c.value for c in at.code if "region_map=" in c.value)
+    from urllib.parse import parse_qs
+
+    labels = decode_map(parse_qs(link.split("?", 1)[1])["region_map"][0])
+    assert labels.max() == 2 and 0.01 < (labels == 0).mean() < 0.1  # her face, a few percent of the picture
