@@ -189,8 +189,8 @@ def test_cli_regions_from_masks_and_automatic_segments(tmp_path, pair_files, cap
     "extra, message",
     [
         (["--masks", "MASK"], "one mask per style image: 2 style images, 1 masks"),
-        (["--segment-styles", "1,2"], "segment_styles needs segments"),
-        (["--save-segments", "map.png"], "--save-segments needs --segments"),
+        (["--segment-styles", "1,2"], "segment_styles needs regions: segments"),
+        (["--save-segments", "map.png"], "--save-segments needs automatic regions: --segments K"),
         (["--segments", "2", "--segment-styles", "1,5"], "Region style numbers go from 0 (keep the photo) to 2"),
     ],
 )

@@ -74,7 +74,9 @@ def test_measure_puts_the_numbers_together():
     quality = measure(photo, photo, painting)
     assert quality.ssim == pytest.approx(1.0)
     assert quality.colour == pytest.approx(colour_distance(photo, painting))
-    assert set(quality.as_dict()) == {"colour", "ssim", "edges", "blockiness", "contours", "strokes", "flat_hatching"}
+    assert set(quality.as_dict()) == {"colour", "ssim", "edges", "blockiness", "contours", "strokes", "flat_hatching",
+                                      "border"}
+    assert quality.border == pytest.approx(0.0, abs=1e-6)  # the photo against itself
 
 
 def test_stroke_scale_follows_the_size_of_the_marks():
