@@ -23,16 +23,22 @@ MAX_CHARS = 24_000  # a map of MAP_SIDE x MAP_SIDE at its noisiest is about 22 0
 _FORMAT = re.compile(r"(\d{1,3})x(\d{1,3})\.([A-Za-z0-9_-]+={0,2})")
 
 
+def resize_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """An (h, w) map of region numbers at (height, width), nearest neighbour (each pixel takes the
+    region under its centre): no new region numbers at the borders."""
+    rows = np.minimum((np.arange(shape[0]) + 0.5) * labels.shape[0] / shape[0], labels.shape[0] - 1).astype(int)
+    cols = np.minimum((np.arange(shape[1]) + 0.5) * labels.shape[1] / shape[1], labels.shape[1] - 1).astype(int)
+    return labels[rows][:, cols]
+
+
 def encode_map(labels: np.ndarray) -> str:
     """The text of an (H, W) map of region numbers 0..MAX_REGIONS-1, made at most MAP_SIDE on its
     longer side first (nearest neighbour)."""
     labels = np.asarray(labels)
     height, width = labels.shape
-    scale = min(1.0, MAP_SIDE / max(height, width))
+    scale = MAP_SIDE / max(height, width)
     if scale < 1.0:
-        rows = (np.arange(max(1, round(height * scale))) / scale).astype(int)
-        cols = (np.arange(max(1, round(width * scale))) / scale).astype(int)
-        labels = labels[rows][:, cols]
+        labels = resize_labels(labels, (max(1, round(height * scale)), max(1, round(width * scale))))
     packed = base64.urlsafe_b64encode(zlib.compress(labels.astype(np.uint8).tobytes(), 9)).decode("ascii")
     return f"{labels.shape[0]}x{labels.shape[1]}.{packed}"
 

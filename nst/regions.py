@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import NSTError
 from .images import ImageSource, load_image, resize_array
-from .maps import MAX_REGIONS, decode_map
+from .maps import MAX_REGIONS, decode_map, resize_labels
 
 MIN_SHARE = 0.01  # of a mask image's pixels: a smaller colour is noise, not a region
 REGION_COLOURS = np.array(  # distinct, colour-blind-friendly (Okabe-Ito), region 1 first
@@ -159,10 +159,9 @@ def style_masks(
         hard = [resize_mask(m, shape) for m in hard]
     elif region_map is not None:  # painted by hand: enlarged to the photo, its borders blurred like any map's
         labels = decode_map(region_map)
-        rows = np.minimum((np.arange(shape[0]) + 0.5) * labels.shape[0] / shape[0], labels.shape[0] - 1).astype(int)
-        cols = np.minimum((np.arange(shape[1]) + 0.5) * labels.shape[1] / shape[1], labels.shape[1] - 1).astype(int)
-        count = int(labels.max()) + 1
-        hard = masks_from_maps([labels[rows][:, cols] == r for r in range(count)],
+        count = int(labels.max()) + 1  # the map's own count: a small region may vanish in the resize
+        fitted = resize_labels(labels, shape)
+        hard = masks_from_maps([fitted == r for r in range(count)],
                                segment_styles or default_segment_styles(count, styles), styles)
     elif segmenter != "colours":
         from .people import region_probabilities

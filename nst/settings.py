@@ -242,19 +242,18 @@ class Settings:
         _check_int("segments", self.segments, 0, 8)
         if self.segments == 1:
             raise NSTError("segments must be 0 (off) or from 2 to 8: one region is the whole photo.")
-        if self.region_map is not None:
-            decode_map(self.region_map)
-            if self.segments or self.segmenter != "colours":
-                raise NSTError("region_map gives the regions itself: leave segments at 0 and segmenter at colours.")
-        if self.segmenter != "colours" and self.segments not in (0, self.region_count):
-            raise NSTError(f"segmenter {self.segmenter!r} makes {self.region_count} regions: leave segments at 0.")
+        if self.region_map is not None and (self.segments or self.segmenter != "colours"):
+            raise NSTError("region_map gives the regions itself: leave segments at 0 and segmenter at colours.")
+        regions = self.region_count  # decodes (and so checks) a painted map, once
+        if self.segmenter != "colours" and self.segments not in (0, regions):
+            raise NSTError(f"segmenter {self.segmenter!r} makes {regions} regions: leave segments at 0.")
         if self.segment_styles is not None:
-            if not self.region_count:
+            if not regions:
                 raise NSTError("segment_styles needs regions: segments, a segmenter other than colours, or region_map.")
-            if (not isinstance(self.segment_styles, tuple) or len(self.segment_styles) != self.region_count
+            if (not isinstance(self.segment_styles, tuple) or len(self.segment_styles) != regions
                     or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 8 for n in self.segment_styles)):
                 raise NSTError(
-                    f"segment_styles needs {self.region_count} whole numbers from 0 to 8 (one per region), "
+                    f"segment_styles needs {regions} whole numbers from 0 to 8 (one per region), "
                     f"got {self.segment_styles!r}."
                 )
         if self.weights_file is not None and self.weights != "file":

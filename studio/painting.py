@@ -9,7 +9,8 @@ import streamlit as st
 from PIL import Image
 
 from nst import NSTError
-from nst.maps import decode_map
+from nst.images import resize_array
+from nst.maps import decode_map, resize_labels
 from nst.regions import REGION_COLOURS, overlay
 
 BRUSHES = 6  # regions offered to paint
@@ -33,12 +34,6 @@ def labels_from_strokes(strokes: np.ndarray, start: np.ndarray) -> np.ndarray:
     nearest = np.argmin(((rgb[..., None, :] - colours[None, None]) ** 2).sum(-1), axis=-1)
     painted = (strokes[..., 3] > 255 * STROKE_OPACITY / 2) & (nearest < BRUSHES)
     return np.where(painted, nearest, start).astype(np.int32)
-
-
-def _fit(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    rows = np.minimum((np.arange(shape[0]) + 0.5) * labels.shape[0] / shape[0], labels.shape[0] - 1).astype(int)
-    cols = np.minimum((np.arange(shape[1]) + 0.5) * labels.shape[1] / shape[1], labels.shape[1] - 1).astype(int)
-    return labels[rows][:, cols]
 
 
 def painted_regions(preview: np.ndarray, colour_regions, people_regions) -> np.ndarray | None:
@@ -66,7 +61,7 @@ def painted_regions(preview: np.ndarray, colour_regions, people_regions) -> np.n
     except NSTError as exc:
         st.warning(str(exc))
         return None
-    start = _fit(start, shape)
+    start = resize_labels(start, shape)
     brush = st.segmented_control(
         "Brush", [*(str(n) for n in range(1, BRUSHES + 1)), "Eraser"], required=True, key="paint_brush",
         default="2", help="The region the brush paints (its colour is the region's, as in the legend below); the "
@@ -74,7 +69,7 @@ def painted_regions(preview: np.ndarray, colour_regions, people_regions) -> np.n
     )
     size = st.slider("Brush size", 2, 60, 16, key="paint_size", help="The brush's width in the canvas's pixels.")
     colour = ERASER if brush == "Eraser" else REGION_COLOURS[int(brush) - 1]
-    background = Image.fromarray((overlay(_fit_image(preview, shape), start, opacity=0.45) * 255).astype(np.uint8))
+    background = Image.fromarray((overlay(resize_array(preview, shape), start, opacity=0.45) * 255).astype(np.uint8))
     result = st_canvas(
         stroke_width=size, stroke_color=_rgba(colour), background_image=background, width=CANVAS_WIDTH, height=height,
         drawing_mode="freedraw", return_image_data=True, update_streamlit=True,
@@ -85,7 +80,3 @@ def painted_regions(preview: np.ndarray, colour_regions, people_regions) -> np.n
         return start
     return labels_from_strokes(np.asarray(strokes), start)
 
-
-def _fit_image(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    picture = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).resize((shape[1], shape[0]), Image.LANCZOS)
-    return np.asarray(picture, np.float32) / 255.0

@@ -21,6 +21,7 @@ from nst import NSTError, Settings
 
 from . import controls, server
 from .inputs import plain, samples
+from .regions import SEGMENTER_OF_MODE
 
 log = logging.getLogger(__name__)
 MAX_JSON_MB = 1  # a run's settings file is under 2 KB
@@ -30,7 +31,7 @@ DISPLAY_ONLY = ("preview_every", "outputs")  # how a run is shown: brought into 
 IGNORED = {"run", "title", "network"}  # written into a run's settings file for people, not settings
 NOT_IN_STUDIO = ("style_scale", "style_blend", "segments", "weights_file", "temporal_weight")
 REGION_KEYS = ("region_map", "segmenter", "segment_styles")  # the regions by person, face or brush (studio/regions.py)
-REGION_MODES = {"person": "Person", "face": "Face"}
+REGION_MODES = {segmenter: mode for mode, segmenter in SEGMENTER_OF_MODE.items()}
 
 
 def restore() -> None:

@@ -86,20 +86,27 @@ def test_every_region_value_of_every_type_gets_a_sentence_or_widget_values(key):
             assert values == {} or values["region_mode"] in ("Paint", "Person", "Face"), (key, raw)
 
 
-def test_painted_regions_travel_in_a_link_and_come_back_with_their_paintings():
+def _painted_link(start: str, **picks: str) -> dict[str, str]:
+    """The share link's parameters after choosing Paint over the astronaut, starting from `start`,
+    with the paintings `picks` gives by region-style key."""
     from urllib.parse import parse_qs
-
-    from nst.maps import decode_map
 
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.selectbox(key="content_sample").set_value("astronaut").run()
     at.segmented_control(key="region_mode").set_value("Paint").run()
-    at.segmented_control(key="paint_start").set_value("Person").run()
-    assert not at.exception and not at.error
-    at.selectbox(key="region_style_1").set_value("Keep the photo").run()
+    at.segmented_control(key="paint_start").set_value(start).run()
+    assert not at.exception and not at.error and not at.warning
+    for key, value in picks.items():
+        at.selectbox(key=key).set_value(value).run()
     link = next(c.value for c in at.code if "region_map=" in c.value)
-    query = {k: v[0] for k, v in parse_qs(link.split("?", 1)[1]).items()}
+    return {k: v[0] for k, v in parse_qs(link.split("?", 1)[1]).items()}
+
+
+def test_painted_regions_travel_in_a_link_and_come_back_with_their_paintings():
+    from nst.maps import decode_map
+
+    query = _painted_link("Person", region_style_1="Keep the photo")
     labels = decode_map(query["region_map"])
     assert labels.max() == 1 and 0.3 < labels.mean() < 0.7  # the person and the background, as painted on
     assert query["segment_styles"] == "1,0"
@@ -118,14 +125,5 @@ def test_painted_regions_travel_in_a_link_and_come_back_with_their_paintings():
 def test_painting_starts_from_the_face_regions_too():
     from nst.maps import decode_map
 
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.selectbox(key="content_sample").set_value("astronaut").run()
-    at.segmented_control(key="region_mode").set_value("Paint").run()
-    at.segmented_control(key="paint_start").set_value("Face").run()
-    assert not at.exception and not at.warning
-    link = next(c.value for c in at.code if "region_map=" in c.value)
-    from urllib.parse import parse_qs
-
-    labels = decode_map(parse_qs(link.split("?", 1)[1])["region_map"][0])
+    labels = decode_map(_painted_link("Face")["region_map"])
     assert labels.max() == 2 and 0.01 < (labels == 0).mean() < 0.1  # her face, a few percent of the picture
