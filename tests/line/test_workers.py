@@ -172,7 +172,7 @@ def test_a_worker_whose_memory_grew_is_replaced_after_its_run(process_line, tiny
 
     monkeypatch.setattr(process.ProcessWorker, "_let_go", noting)
     first = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
-    monkeypatch.setattr(process, "GROWTH_MB", -1.0)  # every run counts as grown: retired after it
+    monkeypatch.setattr(process, "GROWTH_MB", float("-inf"))  # every run counts as grown, even one that shrank
     second = wait_for(Job(*tiny_pair, QUICK).start(process_line), 300)
     _wait_until(lambda: let_go, timeout=60)
     old = let_go[-1]
