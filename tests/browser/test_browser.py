@@ -110,6 +110,23 @@ def _open(page, url: str, size: int | None = None, steps: int | None = None) -> 
     _settle(page)
 
 
+def _choose(page, radio: str, shows: str) -> None:
+    """Pick a radio option and wait until `shows` is on the page. Under load a click can land while the
+    page is still redrawing and be lost, so the option is picked again until the page shows it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("radio", name=radio, exact=True)
+    deadline = time.monotonic() + DRAWN / SECOND
+    while True:
+        option.click()
+        try:
+            page.get_by_text(shows).first.wait_for(timeout=15 * SECOND)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
 def _stylise(page) -> None:
     """Press Stylise once the studio allows it, and wait until the server has the run (Stop shows)."""
     from playwright.sync_api import expect
@@ -311,8 +328,8 @@ def test_a_region_painted_by_hand_runs_in_chromium(served, page):
     ARTIFACTS.mkdir(exist_ok=True)
     _open(page, link(served.url, content="astronaut"), size=128, steps=10)
     page.get_by_text("Regions and subject").click()
-    page.get_by_role("radio", name="Paint", exact=True).click()
-    page.get_by_text("Brush size").wait_for(timeout=DRAWN)
+    page.get_by_text("Where the paintings paint").wait_for()
+    _choose(page, "Paint", shows="Brush size")
     _settle(page)
     page.screenshot(path=str(ARTIFACTS / "browser-9-paint-opened.png"), full_page=True)
     page.get_by_role("radio", name="3", exact=True).click()
