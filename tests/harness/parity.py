@@ -54,7 +54,8 @@ def run_case(case: Case) -> dict[str, np.ndarray]:
         mask = np.ones(content.shape[:2], np.float32)
         mask[:, :3] = 0.0
         previous = (np.roll(content, 3, axis=1), mask)
-    settings = Settings(size=SIZE, weights="offline", scales=0, seed=3, **case.settings)
+    # float32 unless the case says bfloat16 ('auto' would pick bfloat16 on a CPU that has it)
+    settings = Settings(size=SIZE, weights="offline", scales=0, seed=3, **{"precision": "float32", **case.settings})
     result = next(e for e in stylise(content, styles if case.styles > 1 else styles[0], settings, previous=previous)
                   if isinstance(e, Finished))
     names = sorted(result.history[0].terms)

@@ -47,7 +47,7 @@ def painted(tmp_path_factory):
             out = tmp_path_factory.mktemp(f"{what}-{backend}") / ("parity.npz" if what == "parity" else "out.png")
             argv = ["-m", "tests.harness.parity", str(out)] if what == "parity" else [
                 "-m", "nst", str(PHOTO), str(PAINTING), "-o", str(out), "--size", "64", "--steps", "6",
-                "--weights", "offline", "--optimizer", "adam"]
+                "--weights", "offline", "--optimizer", "adam", "--precision", "float32"]
             done = subprocess.run([sys.executable, *argv], cwd=ROOT, env=_environment(backend), capture_output=True,
                                   text=True, timeout=900)
             assert done.returncode == 0, done.stderr[-3000:]
