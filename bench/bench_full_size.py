@@ -23,8 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = {
     "new default": "",
-    "previous default": "--strokes fine --steps 50",
-    "last round's recipe": "--init palette --steps 150 --optimizer lbfgs-adam --scales 0",
+    "without the palette term": "--palette-weight 0",
+    "previous default": "--strokes fine --steps 50 --palette-weight 0",
+    "last round's recipe": "--init palette --steps 150 --optimizer lbfgs-adam --scales 0 --palette-weight 0",
 }
 
 

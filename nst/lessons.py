@@ -30,10 +30,10 @@ STYLE_FACTORS = (0.1, 1.0, 10.0)
 
 def lesson_settings(base: Settings, size: int = LESSON_SIZE, steps: int = LESSON_STEPS) -> Settings:
     """`base` made small and quick for a series: one size, L-BFGS (few steps go far), the plain
-    objective's terms only (no regions, saliency or edge term) and a preview every 10 steps."""
+    objective's terms only (no regions, saliency, edge or palette term) and a preview every 10 steps."""
     return base.replace(
         size=size, steps=steps, scales=1, optimizer="lbfgs", learning_rate=None, outputs=1, preview_every=10,
-        segments=0, segment_styles=None, saliency=0.0, edge_weight=0.0,
+        segments=0, segment_styles=None, saliency=0.0, edge_weight=0.0, palette_weight=0.0,
     )
 
 

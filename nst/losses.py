@@ -8,7 +8,7 @@ through VGG's Caffe preprocessing):
     L_style(x)   = sum_{l in S} w_l mean((G_l(x) - G_l(s))^2),     w_l >= 0, sum w_l = 1
     L_tv(x)      = sum_{i,j} |x_{i+1,j} - x_{i,j}| + |x_{i,j+1} - x_{i,j}|   (as tf.image.total_variation)
                    or, with tv_smoothing d > 0, its smooth, isotropic form (smooth_total_variation)
-    L(x)         = a L_content(x) + b L_style(x) + t L_tv(x)  [+ e L_edge(x)] [+ w L_temporal(x)]
+    L(x)         = a L_content(x) + b L_style(x) + t L_tv(x)  [+ e L_edge(x)] [+ p L_palette(x)] [+ w L_temporal(x)]
 
 where c is the content image, s the style image (several styles: their Grams averaged with the blend
 weights), and (a, b, t) the content, style and TV weights. With equal layer weights w_l = 1/|S| and
@@ -22,12 +22,17 @@ objective measures TV per pixel, scaled to the tutorial's size: t L_tv(x) (REFER
 an image whose longer side is L. Every term is then a per-pixel mean, the same weights balance the
 same way at 128 and at 1024 px, and at the tutorial's 512 px it is exactly the tutorial's loss.
 
-Semantic extensions, each off by default so the tutorial's loss is unchanged:
+Extensions, each off by default but the palette term (set palette_weight=0 for the tutorial's loss):
 - regions: each style has a mask; its Gram matrices are taken over its masked locations only
   (normalised by the mask's area) and weighted by the mask's share of the picture;
 - saliency: the content term's squared differences are weighted per location (mean weight 1);
 - edges: L_edge(x) = mean((Lap(pool(x)) - Lap(pool(c)))^2), the Laplacian loss of Li et al. 2017,
   on the image average-pooled to about 128 px so that it means the same at every size;
+- palette: L_palette(x) = mean over pixels i and directions d of (lab(x_i) . d - Q_s,d(F_x,d(lab(x_i) . d)))^2,
+  the histogram loss of Risser et al. 2017 in its sliced form: each pixel's colour in CIELAB projected
+  on fixed directions and pulled to the paintings' colour at its rank F (their quantile function Q):
+  a sliced Wasserstein-2 distance between the colour distributions, which the Gram matrices match
+  only in their first and second moments;
 - video frames: L_temporal(x) = mean over reliable pixels of (x - warp(previous stylised frame))^2,
   Ruder et al. 2016 (nst/video.py).
 
@@ -44,9 +49,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
 from keras import ops
 
 EDGE_GRID = 128  # the edge term compares Laplacians on the image pooled to about this many pixels
+PALETTE_QUANTILES = 256  # the palette term compares the colour distributions at this many quantiles
+SRGB_TO_XYZ = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169],
+                        [0.019334, 0.119193, 0.950227]], np.float32)  # as scikit-image's rgb2lab
+D65 = np.array([0.95047, 1.0, 1.08883], np.float32)  # the white point
+PALETTE_BINS = 2048  # the palette term ranks colours by a histogram of this many bins per direction
+PALETTE_RANGE = (-2.0, 2.0)  # what CIELAB / 100 projected on a unit direction can reach
+MIX_SAMPLES = 4096  # quantiles of each picture drawn to mix several pictures' palettes
 REFERENCE_SIDE = 512  # the longer side at which the normalised objective is the tutorial's (its size)
 
 
@@ -81,6 +94,7 @@ class Targets(NamedTuple):
     tv_smoothing: float | None = 0.0  # Huber threshold of the TV term (0: the tutorial's L1 total variation)
     previous: Tensor | None = None  # video: the previous stylised frame warped onto this one, (1, H, W, 3)
     previous_mask: Tensor | None = None  # where that warp is reliable, (1, H, W, 1) in [0, 1]
+    palette: Tensor | None = None  # the paintings' colours, as `colour_quantiles`
 
 
 TermFunction = Callable[[Targets, Tensor, Features], Tensor]
@@ -185,6 +199,64 @@ def smooth_total_variation(image: Tensor, delta: float) -> Tensor:
     return 4 / math.pi * ops.sum(huber)
 
 
+def palette_directions() -> np.ndarray:
+    """The fixed directions of CIELAB the palette term projects colours on, (3, 13) unit vectors: the
+    three axes (lightness, green-red, blue-yellow), the six diagonals of their planes and the four of
+    the cube (deterministic: the sliced distance needs no random directions)."""
+    directions = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, -1, 0], [1, 0, 1], [1, 0, -1], [0, 1, 1],
+                  [0, 1, -1], [1, 1, 1], [1, 1, -1], [1, -1, 1], [1, -1, -1]]
+    directions = np.array(directions, np.float32)
+    return (directions / np.linalg.norm(directions, axis=1, keepdims=True)).T
+
+
+def lab(rgb: Tensor) -> Tensor:
+    """sRGB in [0, 1] (..., 3) -> CIELAB (D65) divided by 100, so that lightness runs 0 to 1."""
+    rgb = ops.clip(rgb, 0.0, 1.0)
+    linear = ops.where(rgb <= 0.04045, rgb / 12.92, ops.power(ops.maximum(rgb + 0.055, 1e-4) / 1.055, 2.4))
+    xyz = ops.matmul(linear, ops.convert_to_tensor(SRGB_TO_XYZ.T / D65[None, :]))
+    edge = (6.0 / 29.0) ** 3
+    f = ops.where(xyz > edge, ops.power(ops.maximum(xyz, edge), 1.0 / 3.0), xyz / (3 * (6.0 / 29.0) ** 2) + 4.0 / 29.0)
+    fx, fy, fz = f[..., 0], f[..., 1], f[..., 2]
+    return ops.stack([1.16 * fy - 0.16, 5.0 * (fx - fy), 2.0 * (fy - fz)], axis=-1)
+
+
+def colour_quantiles(parts: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """The colours of a mix of pictures (pixel arrays (..., 3) in [0, 1], in the given shares) in
+    CIELAB projected on `palette_directions`, at PALETTE_QUANTILES evenly spaced quantiles: (directions,
+    quantiles). A mix, not an average of palettes: two paintings blended give the colours of both, as
+    their blended Gram matrices do."""
+    directions = palette_directions()
+    whole = sum(share for _, share in parts)
+    samples = [np.quantile(ops.convert_to_numpy(lab(pixels.reshape(-1, 3).astype(np.float32))) @ directions,
+                           np.linspace(0.0, 1.0, max(1, round(MIX_SAMPLES * share / whole))), axis=0)
+               for pixels, share in parts if share > 0]
+    return np.quantile(np.concatenate(samples), np.linspace(0.0, 1.0, PALETTE_QUANTILES), axis=0).T.astype(np.float32)
+
+
+def palette_distance(image: Tensor, quantiles: Tensor) -> Tensor:
+    """Mean squared distance of a (1, H, W, 3) image's colours, projected as `colour_quantiles`, from the
+    painting's colour at the same rank, `quantiles` interpolated: every pixel is pulled to its rank's
+    colour. The ranks come from a fine histogram (PALETTE_BINS per direction) rather than a sort:
+    linear in the pixels (a sort of a 512 px image's projections took longer than VGG's step) and
+    without a gradient, as in Risser et al.'s histogram matching."""
+    directions = palette_directions()
+    count, width = directions.shape[1], (PALETTE_RANGE[1] - PALETTE_RANGE[0]) / PALETTE_BINS
+    projected = ops.matmul(lab(ops.reshape(image, (-1, 3))), ops.convert_to_tensor(directions))  # (N, directions)
+    scaled = ops.stop_gradient(ops.clip((projected - PALETTE_RANGE[0]) / width, 0.0, PALETTE_BINS - 1e-3))
+    bins = ops.cast(ops.floor(scaled), "int32") + np.arange(count, dtype=np.int32)[None, :] * PALETTE_BINS
+    flat_bins = ops.reshape(bins, (-1,))
+    counts = ops.segment_sum(ops.ones_like(flat_bins, "float32"), flat_bins, num_segments=count * PALETTE_BINS)
+    before = ops.reshape(ops.cumsum(ops.reshape(counts, (count, PALETTE_BINS)), axis=1), (-1,)) - counts
+    inside = ops.take(counts, bins)
+    rank = (ops.take(before, bins) + (scaled - ops.floor(scaled)) * inside) / ops.cast(ops.shape(projected)[0], "float32")
+    position = ops.clip(rank * (PALETTE_QUANTILES - 1), 0.0, PALETTE_QUANTILES - 1 - 1e-3)
+    below = ops.cast(ops.floor(position), "int32") + np.arange(count, dtype=np.int32)[None, :] * PALETTE_QUANTILES
+    flat = ops.reshape(quantiles, (-1,))
+    fraction = position - ops.floor(position)
+    target = ops.take(flat, below) * (1.0 - fraction) + ops.take(flat, below + 1) * fraction
+    return ops.mean(ops.square(projected - ops.stop_gradient(target)))
+
+
 def laplacian(image: Tensor) -> Tensor:
     """The 4-neighbour Laplacian of each channel of a (B, H, W, C) image (valid positions only)."""
     centre = image[:, 1:-1, 1:-1]
@@ -224,6 +296,11 @@ def tv_term(targets: Targets, image: Tensor, features: Features) -> Tensor:
 @loss_term("edge", weight="edge_weight", optional=True)
 def edge_term(targets: Targets, image: Tensor, features: Features) -> Tensor:
     return edge_distance(image, targets.content_image)
+
+
+@loss_term("palette", weight="palette_weight", optional=True, needs="palette")
+def palette_term(targets: Targets, image: Tensor, features: Features) -> Tensor:
+    return palette_distance(image, targets.palette)
 
 
 @loss_term("temporal", weight="temporal_weight", optional=True, needs="previous")

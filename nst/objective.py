@@ -9,7 +9,7 @@ import numpy as np
 from keras import ops
 
 from .backbone import Backbone, FeatureExtractor
-from .losses import TERMS, StyleTarget, Targets, Tensor, gram_matrix, size_factors, total
+from .losses import TERMS, StyleTarget, Targets, Tensor, colour_quantiles, gram_matrix, size_factors, total
 from .settings import Settings, blend_weights
 
 
@@ -82,11 +82,15 @@ class Objective:
             targets = [target([total([float(w) * g[i] for w, g in zip(blend, grams)]) for i in range(len(grams[0]))], None)]
         else:  # each style in its own region
             targets = [target(g, m, float(w / blend.max())) for g, m, w in zip(grams, masks, blend) if m.max() > 0 and w > 0]
+        palette = None
+        if "palette" in self.terms:  # the colours the picture should have: the paintings', the photo's where kept
+            palette = ops.convert_to_tensor(colour_quantiles(_palette_parts(content, styles, blend, masks, presence)))
         self.targets = Targets(
             content_image, content_features.content, targets, settings.normalised_style_layer_weights, content_masks,
             tv_smoothing,
             None if previous is None else ops.convert_to_tensor(previous[0][None], "float32"),
             None if previous is None else ops.convert_to_tensor(previous[1][None, :, :, None], "float32"),
+            palette,
         )
         self.terms = {name: term for name, term in self.terms.items()
                       if term[0].needs is None or getattr(self.targets, term[0].needs) is not None}
@@ -111,6 +115,26 @@ class Objective:
     def __call__(self, image: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """The total loss and each weighted term, by name, for a (1, H, W, 3) image in [0, 1]."""
         return self.loss(ops.convert_to_tensor(image, "float32"), *self.arguments())
+
+
+def _palette_parts(
+    content: np.ndarray, styles: list[np.ndarray], blend: np.ndarray, masks: list[np.ndarray] | None,
+    presence: np.ndarray | None,
+) -> list[tuple[np.ndarray, float]]:
+    """The pictures whose colours the result should have, with their shares: each painting by where it
+    paints (its blend share, or its region; less the subject where saliency keeps it), and the photo's
+    colours where no painting does."""
+    if masks is None:
+        painted = [np.full(content.shape[:2], w / blend.sum(), np.float32) for w in blend]
+    else:
+        painted = [m * (w > 0) for m, w in zip(masks, blend)]
+    if presence is not None:
+        painted = [p * presence for p in painted]
+    kept = np.clip(1.0 - sum(painted), 0.0, 1.0)
+    parts = [(s, float(p.mean())) for s, p in zip(styles, painted)]
+    if (kept > 0.5).any():
+        parts.append((content[kept > 0.5], float(kept.mean())))
+    return parts
 
 
 def _scalar(value: float) -> Tensor:

@@ -47,11 +47,12 @@ def _help(text: str, choices: tuple[str, ...] | None = None, flag: str | None = 
 @dataclass(frozen=True)
 class Settings:
     """One run's settings. The defaults are the TensorFlow tutorial's objective with its TV measured per
-    pixel (its exact loss at 512 px, see nst/losses.py), optimised by the fast mode measured in
-    BENCHMARKS.md (L-BFGS then Adam) for 40 steps from the feed-forward network's picture in the
-    painting's colours (`init='instant-palette'`), 35 of them at half the output's size and 5 at full
-    size (`strokes='medium'`, nst/schedules.py), chosen by looking at the quality benchmark's sheets:
-    subjects stay legible while the palette and the painting's big strokes arrive (BENCHMARKS.md)."""
+    pixel (its exact loss at 512 px, see nst/losses.py) and a term for the painting's palette, optimised
+    by the fast mode measured in BENCHMARKS.md (L-BFGS then Adam) for 40 steps from the feed-forward
+    network's picture in the painting's colours (`init='instant-palette'`), 35 of them at half the
+    output's size and 5 at full size (`strokes='medium'`, nst/schedules.py), chosen by looking at the
+    quality benchmark's sheets: subjects stay legible while the palette and the painting's big strokes
+    arrive (BENCHMARKS.md)."""
 
     size: int = field(default=512, metadata=_help("Longer side of the output image, in pixels."))
     steps: int = field(default=40, metadata=_help("Number of optimisation steps; 0 = the start image alone "
@@ -98,6 +99,14 @@ class Settings:
         metadata=_help(
             "Edge term (Laplacian loss, Li et al. 2017): keeps the photo's outlines crisp; 0 = off, try 1e6 to "
             "1e7 (more where the style weighs more)."
+        ),
+    )
+    palette_weight: float = field(
+        default=3e7,
+        metadata=_help(
+            "Palette term (histogram loss, Risser et al. 2017): pulls the result's colours, as the eye sees "
+            "them (CIELAB), to the painting's whole distribution, darkest and brightest included (with "
+            "regions: each painting's over its region, the photo's where it is kept); 0 = off."
         ),
     )
     temporal_weight: float = field(
@@ -220,7 +229,8 @@ class Settings:
                 _check_choice(f.name, getattr(self, f.name), f.metadata["choices"])
         if self.learning_rate is not None:
             _check_positive("learning_rate", self.learning_rate)
-        for name in ("content_weight", "style_weight", "tv_weight", "edge_weight", "temporal_weight", "saliency"):
+        for name in ("content_weight", "style_weight", "tv_weight", "edge_weight", "palette_weight", "temporal_weight",
+                     "saliency"):
             _check_non_negative(name, getattr(self, name))
         if self.tv_smoothing is not None:
             _check_non_negative("tv_smoothing", self.tv_smoothing)

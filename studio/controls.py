@@ -36,6 +36,7 @@ def log_options(low: int, high: int) -> list[float]:
 WEIGHT_OPTIONS = log_options(-5, 6)
 LR_OPTIONS = log_options(-5, -1)
 EDGE_OPTIONS = [0.0, *log_options(3, 7)]
+PALETTE_OPTIONS = [0.0, *log_options(5, 9)]
 SALIENCY_OPTIONS = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 TV_SMOOTHING_OPTIONS = [None, 0.0, 0.01, 0.02, 0.05, 0.1]
 # the sliders' (low, high, step) and the select-sliders' options, by Settings field: the sidebar draws
@@ -43,8 +44,8 @@ TV_SMOOTHING_OPTIONS = [None, 0.0, 0.01, 0.02, 0.05, 0.1]
 SLIDERS = {"steps": (10, 1000, 10), "scales": (0, 4, 1), "size": (128, 1024, 32), "outputs": (1, 10, 1),
            "preview_every": (1, 50, 1), "seed": (0, 2**31 - 1, 1)}
 OPTIONS = {"content_weight": WEIGHT_OPTIONS, "style_weight": WEIGHT_OPTIONS, "tv_weight": WEIGHT_OPTIONS,
-           "edge_weight": EDGE_OPTIONS, "saliency": SALIENCY_OPTIONS, "learning_rate": LR_OPTIONS,
-           "tv_smoothing": TV_SMOOTHING_OPTIONS}
+           "edge_weight": EDGE_OPTIONS, "palette_weight": PALETTE_OPTIONS, "saliency": SALIENCY_OPTIONS,
+           "learning_rate": LR_OPTIONS, "tv_smoothing": TV_SMOOTHING_OPTIONS}
 STUDIO = Settings(size=256, outputs=4, preview_every=5)  # the studio's own choices; the rest are the engine's
 
 
@@ -63,8 +64,8 @@ def snap(value: float, options: list[float] = WEIGHT_OPTIONS) -> float:
 PRESETS = {"gentle": _preset(0.2, 1.0), "balanced": _preset(1.0, 1.0), "bold": _preset(5.0, 1 / 3)}
 # widgets keyed by a Settings field's name: their values go straight into Settings(...)
 FIELD_WIDGETS = (
-    "content_weight", "style_weight", "tv_weight", "tv_smoothing", "edge_weight", "saliency", "style_colours",
-    "objective", "steps", "strokes",
+    "content_weight", "style_weight", "tv_weight", "tv_smoothing", "edge_weight", "palette_weight", "saliency",
+    "style_colours", "objective", "steps", "strokes",
     "learning_rate", "optimizer", "scales", "init", "size", "outputs", "seed", "preview_every", "precision",
 )
 DEFAULTS = {
@@ -182,6 +183,8 @@ def sidebar() -> None:
         st.select_slider("Smoothness (TV weight)", OPTIONS["tv_weight"], key="tv_weight", format_func=_fmt, help=h("tv_weight"))
         st.select_slider("Crisp edges (edge weight)", OPTIONS["edge_weight"], key="edge_weight", format_func=_fmt,
                          help=h("edge_weight"))
+        st.select_slider("Painting's palette (palette weight)", OPTIONS["palette_weight"], key="palette_weight",
+                         format_func=_fmt, help=h("palette_weight"))
         st.select_slider("Keep the subject (saliency)", OPTIONS["saliency"], key="saliency", format_func=_fmt,
                          help=h("saliency") + " The map is shown under the photo.")
         st.radio("Brush strokes", Settings.choices("strokes"), key="strokes", horizontal=True, help=h("strokes"))

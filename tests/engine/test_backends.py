@@ -9,7 +9,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from nst import NSTError, backends, load_image
+from nst import NSTError, Settings, backends, load_image
 from tests.harness.parity import CASES
 from tests.harness.paths import ASSETS
 
@@ -22,7 +22,8 @@ def test_the_parity_set_covers_every_term_optimiser_start_and_precision():
     assert {s["optimizer"] for s in used} == set(OPTIMIZERS)
     assert {s["init"] for s in used} == set(INITS) - {"instant-palette"}  # the instant start, then palette's colours
     assert {s.get("precision", "float32") for s in used} == {"float32", "bfloat16"}
-    weighted = {"edge": any(s.get("edge_weight") for s in used), "temporal": any(c.previous for c in CASES)}
+    weighted = {"edge": any(s.get("edge_weight") for s in used), "temporal": any(c.previous for c in CASES),
+                "palette": any(s.get("palette_weight", Settings().palette_weight) for s in used)}
     assert all(weighted.values()) and set(TERMS) == {"content", "style", "tv", *weighted}
     assert any(s.get("segments") for s in used) and any(s.get("saliency") for s in used)
     assert {s.get("tv_smoothing") for s in used} >= {0.0, 0.05}

@@ -53,10 +53,10 @@ def _mean_colour(image: np.ndarray) -> np.ndarray:
 
 
 def test_losses_are_named_and_optional_terms_appear_only_when_weighted(photo, two_styles, backbone):
-    plain = _finish(stylise(photo, two_styles[0], OFFLINE.replace(steps=2), backbone=backbone))
+    plain = _finish(stylise(photo, two_styles[0], OFFLINE.replace(steps=2, palette_weight=0.0), backbone=backbone))
     assert list(plain.history[0].terms) == ["content", "style", "tv"]
     edged = _finish(stylise(photo, two_styles[0], OFFLINE.replace(steps=2, edge_weight=1e5), backbone=backbone))
-    assert list(edged.history[0].terms) == ["content", "style", "tv", "edge"]
+    assert list(edged.history[0].terms) == ["content", "style", "tv", "edge", "palette"]  # the palette by default
     for losses in edged.history:
         assert losses.total == pytest.approx(sum(losses.terms.values()), rel=1e-5)
 
